@@ -1,0 +1,1 @@
+"""TroLy: the assistant chatbot of a commune public-service centre."""

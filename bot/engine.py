@@ -1,0 +1,137 @@
+"""Incoming -> handler -> Replies, with conversation state and the event log in the database."""
+
+import inspect
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.exc import OperationalError
+
+from bot.library import Library
+from bot.links import parse_start_payload
+from bot.matcher import Matcher, normalize
+from bot.messages import Button, Incoming, Reply
+from handlers import load_handlers
+from handlers.routing import Replies, Router, Turn
+from storage.conversations import load_conversation, log_event, save_conversation, touch_contact
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # a SQLite file locked longer than its busy timeout gets two more chances
+_CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+
+
+class Engine:
+    def __init__(
+        self,
+        library: Library,
+        database: Database,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        router: Router | None = None,
+    ):
+        self.library = library
+        self.database = database
+        self.clock = clock
+        self.router = router or load_handlers()
+        self.matcher = Matcher(list(library.guides.values()))
+
+    async def handle(self, incoming: Incoming) -> Replies:
+        """Always answers: a failure anywhere ends in a polite fallback, logged with context."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await self._handle(incoming)
+            except OperationalError:
+                if attempt == MAX_ATTEMPTS:
+                    log.exception("database unavailable for %s:%s", incoming.channel, incoming.chat_id)
+            except Exception:
+                log.exception("turn failed for %s:%s", incoming.channel, incoming.chat_id)
+                break
+        return [self.fallback()]
+
+    def fallback(self) -> Reply:
+        return Reply(self.library.text("error_fallback"), (Button("🏠", action="menu"),))
+
+    async def _handle(self, incoming: Incoming) -> Replies:
+        now = self.clock()
+        async with self.database.session() as session, session.begin():
+            state = await load_conversation(session, incoming.channel, incoming.chat_id, now)
+            turn = Turn(incoming, state, self.library, self.matcher, session, now)
+            try:
+                replies = await self._dispatch(turn)
+            except OperationalError:
+                raise
+            except Exception:
+                log.exception(
+                    "handler failed on %s:%s (action=%r, text=%r)",
+                    incoming.channel,
+                    incoming.chat_id,
+                    incoming.action,
+                    incoming.text[:80],
+                )
+                turn.note("error", outcome="error")
+                replies = [self.fallback()]
+            # Remember what each numbered button meant so typing "2" presses the second one.
+            state.choices = [b.action for r in replies for b in r.buttons]
+            state.updated_at = now
+            await touch_contact(session, incoming.channel, incoming.chat_id, now, turn.referral)
+            await save_conversation(session, state)
+            self._log(session, turn, replies)
+        return replies
+
+    async def _dispatch(self, turn: Turn) -> Replies:
+        incoming, router = turn.incoming, self.router
+        if incoming.referral:
+            guide_id, source = parse_start_payload(incoming.referral)
+            turn.referral = source
+            if guide_id:
+                return await self._run_action(turn, f"g:{guide_id}:1")
+            return await router.commands[normalize("/start")](turn)
+        if incoming.action:
+            return await self._run_action(turn, incoming.action)
+        if incoming.attachment and not incoming.text.strip() and router.media:
+            return await router.media(turn)
+        text = incoming.text
+        choice = _CHOICE.match(text)
+        if choice and 1 <= int(choice.group(1)) <= len(turn.state.choices):
+            action = turn.state.choices[int(choice.group(1)) - 1]
+            if action:
+                return await self._run_action(turn, action)
+        command = router.commands.get(normalize(text[:60]))
+        if command:
+            return await command(turn)
+        for pattern, handler in router.patterns:
+            found = pattern.match(text)
+            if found:
+                return await handler(turn, *found.groups())
+        mode_handler = router.modes.get(turn.state.mode or "")
+        if mode_handler:
+            replies = await mode_handler(turn)
+            if replies is not None:
+                return replies
+        assert router.fallback, "a search handler must be registered"
+        return await router.fallback(turn)
+
+    async def _run_action(self, turn: Turn, action: str) -> Replies:
+        prefix, *args = action.split(":")
+        handler = self.router.actions.get(prefix)
+        try:
+            if handler is None:
+                raise TypeError(f"no handler for {prefix!r}")
+            inspect.signature(handler).bind(turn, *args)
+        except TypeError:
+            # A forged or outdated payload: back to the menu, never an exception.
+            log.info("unusable action payload %r", action[:80])
+            return await self.router.actions["menu"](turn)
+        return await handler(turn, *args)
+
+    def _log(self, session: object, turn: Turn, replies: Replies) -> None:
+        incoming, now = turn.incoming, turn.now
+        where = {"at": now, "channel": incoming.channel, "chat_id": incoming.chat_id}
+        details = {k: turn.log.get(k) for k in ("handler", "guide_id", "step", "outcome")}
+        typed = incoming.text or (f"[{incoming.attachment}]" if incoming.attachment else None)
+        log_event(session, direction="in", text=incoming.action and f"[{incoming.action}]" or typed,
+                  **where, **details)
+        for reply in replies:
+            log_event(session, direction="out", text=reply.text, **where, **details)

@@ -1,0 +1,73 @@
+"""Deep links, start payloads and share links: the one place their format is defined.
+
+A start payload is `g_<guide id>_<source>`, `g_<guide id>` or `<source>`, within
+Telegram's limits (A-Za-z0-9_-, at most 64 characters). Guide ids never contain `_`.
+The source tag says who sent the person: `poster`, a volunteer code `TV05`, `c12`
+for campaign 12. Zalo OA links carry no payload, so every link also comes with the
+text to type there: `#<code> <source>`.
+"""
+
+import re
+from dataclasses import dataclass
+
+from bot.library import Guide, Library
+
+PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+SOURCE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    channel: str
+    url: str
+    text_to_type: str | None = None
+
+
+def start_payload(guide_id: str | None = None, source: str | None = None) -> str:
+    if source is not None and not SOURCE.match(source):
+        raise ValueError(f"source tag {source!r} must be 1-32 letters, digits or '-'")
+    parts = (["g", guide_id] if guide_id else []) + ([source] if source else [])
+    payload = "_".join(parts)
+    if not PAYLOAD.match(payload):
+        raise ValueError(f"start payload {payload!r} is empty or longer than 64 characters")
+    return payload
+
+
+def parse_start_payload(payload: str) -> tuple[str | None, str | None]:
+    """(guide id, source tag) from a start payload; anything unexpected is dropped, not trusted."""
+    if not PAYLOAD.match(payload or ""):
+        return None, None
+    if payload.startswith("g_"):
+        _, guide_id, *rest = payload.split("_")
+        source = rest[0] if rest and SOURCE.match(rest[0]) else None
+        return guide_id or None, source
+    return None, payload if SOURCE.match(payload) else None
+
+
+def telegram_link(bot_username: str, guide_id: str | None = None, source: str | None = None) -> str:
+    base = f"https://t.me/{bot_username.lstrip('@')}"
+    if guide_id is None and source is None:
+        return base
+    return f"{base}?start={start_payload(guide_id, source)}"
+
+
+def zalo_link(oa_id: str) -> str:
+    return f"https://zalo.me/{oa_id}"
+
+
+def code_text(guide: Guide, source: str | None = None) -> str:
+    """What to type as a first message to open the guide on any channel: '#12' or '#12 TV05'."""
+    return f"#{guide.code} {source}" if source else f"#{guide.code}"
+
+
+def share_links(library: Library, guide: Guide | None, source: str | None) -> list[ShareLink]:
+    """Per channel, the link that opens `guide` (or the bot) tagged with `source`."""
+    profile = library.profile
+    links = []
+    if profile.get("telegram_bot"):
+        url = telegram_link(str(profile["telegram_bot"]), guide.id if guide else None, source)
+        links.append(ShareLink("telegram", url))
+    if profile.get("zalo_oa_id"):
+        typed = code_text(guide, source) if guide else None
+        links.append(ShareLink("zalo", zalo_link(str(profile["zalo_oa_id"])), typed))
+    return links

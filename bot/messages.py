@@ -1,0 +1,39 @@
+"""Incoming, Reply, Button: the channel-neutral types handlers see."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+@dataclass(frozen=True)
+class Button:
+    """A tap target: exactly one of action (back to the bot), url or phone."""
+
+    label: str
+    action: str | None = None
+    url: str | None = None
+    phone: str | None = None
+
+    def __post_init__(self) -> None:
+        targets = [t for t in (self.action, self.url, self.phone) if t]
+        if len(targets) != 1:
+            raise ValueError(f"button {self.label!r} needs exactly one of action, url, phone")
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    image: str | None = None  # a URL or a local file path
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person did: typed text, pressed a button or sent a non-text item."""
+
+    channel: str
+    chat_id: str
+    text: str = ""
+    action: str | None = None  # the payload of a pressed button
+    attachment: str | None = None  # "sticker", "voice", "photo", ... for non-text input
+    referral: str | None = None  # deep-link start payload or a poster/volunteer code
+    timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))

@@ -1,0 +1,44 @@
+"""Start, the main menu (topics as buttons) and the list of guides in a topic."""
+
+from bot.messages import Button, Reply
+from handlers.routing import Replies, Turn, router
+
+
+def menu_buttons(turn: Turn) -> tuple[Button, ...]:
+    topics = turn.library.topics.values()
+    return tuple(Button(f"{t.icon} {t.title}".strip(), action=f"t:{t.id}") for t in topics)
+
+
+def main_menu(turn: Turn, lead: str | None = None) -> Replies:
+    """The menu, optionally after a sentence saying why we are back here."""
+    turn.state.mode = None
+    turn.state.guide_id = None
+    turn.state.step = 0
+    text = turn.text("menu_prompt") if lead is None else f"{lead}\n\n{turn.text('menu_prompt')}"
+    return [Reply(text, menu_buttons(turn))]
+
+
+@router.on_command("/start", "start", "bắt đầu", "xin chào", "chào", "hi", "hello")
+async def start(turn: Turn) -> Replies:
+    turn.note("start")
+    return main_menu(turn, turn.text("welcome"))
+
+
+@router.on_command("menu", "/menu", "0", "trang chủ", "về menu", "trở về", "danh mục")
+@router.on_action("menu")
+async def menu(turn: Turn) -> Replies:
+    turn.note("menu")
+    return main_menu(turn)
+
+
+@router.on_action("t")
+async def topic(turn: Turn, topic_id: str = "") -> Replies:
+    found = turn.library.topics.get(topic_id)
+    guides = turn.library.guides_in(topic_id)
+    if found is None or not guides:
+        turn.note("stale", outcome="stale")
+        return main_menu(turn, turn.text("stale_button"))
+    turn.note("topic", outcome=topic_id)
+    buttons = [Button(g.title, action=f"g:{g.id}:1") for g in guides]
+    buttons.append(turn.button("btn_menu", "menu"))
+    return [Reply(turn.text("topic_prompt", title=found.title), tuple(buttons))]

@@ -1,0 +1,100 @@
+"""The handler registry and Turn, the one argument every handler receives."""
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.library import Library
+from bot.matcher import Matcher, normalize
+from bot.messages import Button, Incoming, Reply
+from storage.models import Conversation
+
+Replies = list[Reply]
+Handler = Callable[..., Awaitable[Replies]]
+ModeHandler = Callable[["Turn"], Awaitable[Replies | None]]
+
+
+@dataclass
+class Turn:
+    """One incoming message with everything a handler may read or change."""
+
+    incoming: Incoming
+    state: Conversation
+    library: Library
+    matcher: Matcher
+    session: AsyncSession
+    now: datetime
+    referral: str | None = None
+    log: dict[str, Any] = field(default_factory=dict)
+
+    def note(self, handler: str, **fields: Any) -> None:
+        """Say what this turn did, for the event log: guide_id, step, outcome."""
+        self.log = {"handler": handler, **fields}
+
+    def text(self, key: str, **values: object) -> str:
+        return self.library.text(key, **values)
+
+    def button(self, key: str, action: str) -> Button:
+        return Button(self.library.text(key), action=action)
+
+
+class Router:
+    def __init__(self) -> None:
+        self.actions: dict[str, Handler] = {}
+        self.commands: dict[str, Handler] = {}
+        self.patterns: list[tuple[re.Pattern[str], Handler]] = []
+        self.modes: dict[str, ModeHandler] = {}
+        self.fallback: Handler | None = None
+        self.media: Handler | None = None
+
+    def on_action(self, prefix: str) -> Callable[[Handler], Handler]:
+        """Button payloads `prefix` or `prefix:arg:arg`; the args reach the handler as strings."""
+
+        def register(handler: Handler) -> Handler:
+            self.actions[prefix] = handler
+            return handler
+
+        return register
+
+    def on_command(self, *words: str) -> Callable[[Handler], Handler]:
+        """Whole messages such as '/start' or 'menu', compared after normalisation ('/' dropped)."""
+
+        def register(handler: Handler) -> Handler:
+            for word in words:
+                self.commands[normalize(word)] = handler
+            return handler
+
+        return register
+
+    def on_pattern(self, pattern: str) -> Callable[[Handler], Handler]:
+        """A regular expression over the raw text; its groups reach the handler."""
+
+        def register(handler: Handler) -> Handler:
+            self.patterns.append((re.compile(pattern), handler))
+            return handler
+
+        return register
+
+    def on_mode(self, mode: str) -> Callable[[ModeHandler], ModeHandler]:
+        """Text while the conversation is in `mode`; return None to let search have it."""
+
+        def register(handler: ModeHandler) -> ModeHandler:
+            self.modes[mode] = handler
+            return handler
+
+        return register
+
+    def on_search(self, handler: Handler) -> Handler:
+        self.fallback = handler
+        return handler
+
+    def on_media(self, handler: Handler) -> Handler:
+        self.media = handler
+        return handler
+
+
+router = Router()

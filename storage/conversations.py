@@ -1,0 +1,79 @@
+"""Queries of the conversation area: contacts, conversation state and the message event log."""
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Contact, Conversation, MessageEvent
+
+MAX_LOGGED_TEXT = 2000
+
+
+def _insert(session: AsyncSession, table: type) -> object:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+async def touch_contact(
+    session: AsyncSession, channel: str, chat_id: str, now: datetime, referral: str | None
+) -> None:
+    """Create the contact or mark it seen; the first referral is the one that brought them."""
+    statement = _insert(session, Contact).values(
+        channel=channel,
+        chat_id=chat_id,
+        first_seen=now,
+        last_seen=now,
+        referral=referral,
+        unreachable=False,
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["channel", "chat_id"],
+            set_={"last_seen": now, "unreachable": False},
+        )
+    )
+    if referral:
+        await session.execute(
+            update(Contact)
+            .where(Contact.channel == channel, Contact.chat_id == chat_id)
+            .where(Contact.referral.is_(None))
+            .values(referral=referral)
+        )
+
+
+async def get_contact(session: AsyncSession, channel: str, chat_id: str) -> Contact | None:
+    from sqlmodel import select
+
+    result = await session.execute(
+        select(Contact).where(Contact.channel == channel, Contact.chat_id == chat_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) -> None:
+    await session.execute(
+        update(Contact)
+        .where(Contact.channel == channel, Contact.chat_id == chat_id)
+        .values(unreachable=True)
+    )
+
+
+async def load_conversation(
+    session: AsyncSession, channel: str, chat_id: str, now: datetime
+) -> Conversation:
+    found = await session.get(Conversation, (channel, chat_id))
+    return found or Conversation(channel=channel, chat_id=chat_id, updated_at=now)
+
+
+async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:
+    await session.merge(conversation)
+
+
+def log_event(session: AsyncSession, **fields: object) -> None:
+    text = fields.get("text")
+    if isinstance(text, str):
+        fields["text"] = text[:MAX_LOGGED_TEXT]
+    session.add(MessageEvent(**fields))
