@@ -1,0 +1,59 @@
+"""The aiohttp application factory: web chat, channel webhooks and health, on one server."""
+
+import importlib
+import logging
+import pkgutil
+
+from aiohttp import web
+
+import bot.channels
+from bot.engine import Engine
+from bot.library import Library, load_library
+from bot.settings import Settings
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", Engine)
+DATABASE = web.AppKey("database", Database)
+LIBRARY = web.AppKey("library", Library)
+
+
+def build_engine(settings: Settings, library: Library | None = None) -> Engine:
+    library = library or load_library(settings.content_dir)
+    return Engine(library, Database(settings.database_url))
+
+
+def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
+    """Every module in bot/channels/ with a `setup(app)` mounts itself here."""
+    engine = engine or build_engine(settings)
+    app = web.Application(client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app[ENGINE] = engine
+    app[LIBRARY] = engine.library
+    app[DATABASE] = engine.database
+    app.router.add_get("/healthz", healthz)
+    for module_info in pkgutil.iter_modules(bot.channels.__path__):
+        module = importlib.import_module(f"bot.channels.{module_info.name}")
+        setup = getattr(module, "setup", None)
+        if setup is not None:
+            setup(app)
+
+    async def close_database(app: web.Application) -> None:
+        await app[DATABASE].close()
+
+    app.on_cleanup.append(close_database)
+    return app
+
+
+async def healthz(request: web.Request) -> web.Response:
+    from sqlalchemy import text
+
+    try:
+        async with request.app[DATABASE].session() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        log.exception("health check: database unreachable")
+        return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+    return web.json_response({"status": "ok", "guides": len(request.app[LIBRARY].guides)})

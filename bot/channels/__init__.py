@@ -1,0 +1,1 @@
+"""Channel adapters: each turns platform input into Incoming and renders Replies back."""

@@ -1,0 +1,78 @@
+// The web chat: every text is inserted with textContent, never as HTML.
+(function () {
+  "use strict";
+  var log = document.getElementById("log");
+  var form = document.getElementById("ask");
+  var input = document.getElementById("text");
+  var session = localStorage.getItem("troly-session");
+  if (!session) {
+    session = "w" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+    localStorage.setItem("troly-session", session);
+  }
+
+  function bubble(text, who) {
+    var div = document.createElement("div");
+    div.className = "msg " + who;
+    div.textContent = text;
+    log.appendChild(div);
+    div.scrollIntoView({ block: "end" });
+  }
+
+  function disableOldButtons() {
+    log.querySelectorAll(".buttons button").forEach(function (b) { b.disabled = true; });
+  }
+
+  function render(reply) {
+    bubble(reply.text, "bot");
+    if (reply.image) {
+      var img = document.createElement("img");
+      img.className = "reply";
+      img.alt = "";
+      img.src = reply.image;
+      log.appendChild(img);
+    }
+    if (!reply.buttons || !reply.buttons.length) return;
+    var box = document.createElement("div");
+    box.className = "buttons";
+    reply.buttons.forEach(function (b) {
+      var el;
+      if (b.action) {
+        el = document.createElement("button");
+        el.type = "button";
+        el.addEventListener("click", function () { send({ action: b.action }, b.label); });
+      } else {
+        el = document.createElement("a");
+        el.href = b.url ? b.url : "tel:" + String(b.phone).replace(/[^0-9+]/g, "");
+        if (b.url) { el.target = "_blank"; el.rel = "noopener"; }
+      }
+      el.textContent = b.label;
+      box.appendChild(el);
+    });
+    log.appendChild(box);
+    box.scrollIntoView({ block: "end" });
+  }
+
+  function send(payload, shown) {
+    if (shown) bubble(shown, "user");
+    disableOldButtons();
+    payload.session = session;
+    return fetch("/api/chat", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(payload)
+    }).then(function (r) { return r.json(); })
+      .then(function (data) { (data.replies || []).forEach(render); })
+      .catch(function () { bubble("Mất kết nối. Bạn thử lại sau ít phút nhé.", "bot"); });
+  }
+
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    send({ text: text }, text);
+  });
+
+  var start = new URLSearchParams(location.search).get("start");
+  send(start ? { start: start } : { text: "/start" });
+})();

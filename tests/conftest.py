@@ -1,0 +1,139 @@
+"""Shared fixtures: real SQLite files, a real PostgreSQL, the fixture and the full library."""
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from bot.engine import Engine
+from bot.library import Library, load_library
+from bot.messages import Incoming, Reply
+from storage.db import Database, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_LIBRARY = ROOT / "tests" / "fixtures" / "library"
+FULL_LIBRARY = ROOT / "content"
+PG_ADMIN_DSN = os.environ.get("TROLY_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+PG_TEST_DB = "troly_test"
+PG_URL = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+PG_URL = f"{PG_URL}/{PG_TEST_DB}"
+
+
+@pytest.fixture(scope="session")
+def fixture_library() -> Library:
+    return load_library(FIXTURE_LIBRARY)
+
+
+@pytest.fixture(scope="session")
+def full_library() -> Library:
+    return load_library(FULL_LIBRARY)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy, so migrations run once per session."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def _recreate_pg_database() -> None:
+    try:
+        admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.fail(
+            f"PostgreSQL is required for the storage tests and is not reachable at {PG_ADMIN_DSN} "
+            f"({error}). Start it (see README) or set TROLY_TEST_PG_ADMIN.",
+            pytrace=False,
+        )
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A fresh, migrated PostgreSQL database. Missing PostgreSQL fails loudly: never a skip."""
+    asyncio.run(_recreate_pg_database())
+    upgrade(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "troly.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    if database_url.startswith("postgresql"):
+        async with db.engine.begin() as connection:
+            names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
+    """For tests about the conversation, not the database: SQLite only, fast."""
+    path = tmp_path / "troly.db"
+    shutil.copy(sqlite_template, path)
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def engine(sqlite_database: Database, fixture_library: Library) -> Engine:
+    return Engine(fixture_library, sqlite_database)
+
+
+class Chat:
+    """A person talking to the engine: say() or press(), then look at what came back."""
+
+    def __init__(self, engine: Engine, channel: str = "test", chat_id: str = "citizen-1"):
+        self.engine, self.channel, self.chat_id = engine, channel, chat_id
+        self.last: list[Reply] = []
+
+    async def send(self, **fields: object) -> list[Reply]:
+        self.last = await self.engine.handle(Incoming(self.channel, self.chat_id, **fields))
+        return self.last
+
+    async def say(self, text: str) -> list[Reply]:
+        return await self.send(text=text)
+
+    async def press(self, label_start: str) -> list[Reply]:
+        """Press the button whose label starts with `label_start` in the last replies."""
+        for reply in self.last:
+            for button in reply.buttons:
+                if button.label.startswith(label_start) and button.action:
+                    return await self.send(action=button.action)
+        labels = [b.label for r in self.last for b in r.buttons]
+        raise AssertionError(f"no button {label_start!r} among {labels}")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.last)
+
+    @property
+    def labels(self) -> list[str]:
+        return [b.label for r in self.last for b in r.buttons]
+
+
+@pytest.fixture
+def chat(engine: Engine) -> Chat:
+    return Chat(engine)
