@@ -220,7 +220,7 @@ def _split_steps(body: str, first_line: int) -> list[tuple[int, str, str]]:
             steps.append((first_line + offset, line[3:].strip(), []))
         elif steps:
             steps[-1][2].append(line)
-    return [(line, title, "\n".join(text).strip()) for line, title, text in steps]
+    return [(line, title, "\n".join(text)) for line, title, text in steps]
 
 
 def placeholders(text: str) -> set[str]:
@@ -238,14 +238,20 @@ class _Filler:
         self.reader = reader
         self.values = {k: str(v) for k, v in profile.items() if isinstance(v, str | int)}
 
-    def __call__(self, text: str, path: Path, line: int) -> str:
+    def unknown(self, text: str, path: Path, line: int) -> set[str]:
         unknown = placeholders(text) - set(self.values)
         for name in sorted(unknown):
             shown = name if name.startswith("<") else "{" + name + "}"
             self.reader.problem(path, line, f"unknown placeholder {shown}")
-        if unknown:
-            return text
-        return text.format_map(self.values)
+        return unknown
+
+    def __call__(self, text: str, path: Path, line: int) -> str:
+        return text if self.unknown(text, path, line) else text.format_map(self.values)
+
+    def lines(self, text: str, path: Path, first_line: int) -> str:
+        """Fill a multi-line text, reporting each problem on the line where it is."""
+        bad = [self.unknown(t, path, first_line + n) for n, t in enumerate(text.splitlines())]
+        return text if any(bad) else text.format_map(self.values)
 
 
 def _read_profile(reader: _Reader) -> dict[str, Any]:
@@ -329,9 +335,9 @@ def _read_guides(reader: _Reader, topics: dict[str, Topic], fill: _Filler) -> di
             reader.problem(path, raw_steps[MAX_STEPS][0], f"more than {MAX_STEPS} steps")
         steps = []
         for line, title, text in raw_steps:
-            for _, target in GUIDE_LINK.findall(text):
-                links.append((path, line, target))
-            filled = fill(text, path, line)
+            for offset, text_line in enumerate(text.splitlines(), 1):
+                links.extend((path, line + offset, t) for _, t in GUIDE_LINK.findall(text_line))
+            filled = fill.lines(text, path, line + 1).strip()
             if not filled:
                 reader.problem(path, line, f"step '{title}' is empty")
             if len(filled) > MAX_STEP_CHARS:

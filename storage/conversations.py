@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
 
 from storage.models import Contact, Conversation, MessageEvent
 
@@ -45,8 +46,6 @@ async def touch_contact(
 
 
 async def get_contact(session: AsyncSession, channel: str, chat_id: str) -> Contact | None:
-    from sqlmodel import select
-
     result = await session.execute(
         select(Contact).where(Contact.channel == channel, Contact.chat_id == chat_id)
     )
@@ -75,5 +74,6 @@ async def save_conversation(session: AsyncSession, conversation: Conversation) -
 def log_event(session: AsyncSession, **fields: object) -> None:
     text = fields.get("text")
     if isinstance(text, str):
-        fields["text"] = text[:MAX_LOGGED_TEXT]
+        # PostgreSQL text cannot hold NUL; nobody types one on purpose.
+        fields["text"] = text.replace("\x00", "")[:MAX_LOGGED_TEXT]
     session.add(MessageEvent(**fields))

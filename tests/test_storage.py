@@ -1,0 +1,72 @@
+"""Storage on both SQLite and PostgreSQL: the same engine code, the same results."""
+
+import asyncio
+
+from sqlmodel import func, select
+
+from bot.engine import Engine
+from bot.library import Library
+from bot.messages import Incoming
+from storage.db import Database
+from storage.models import Contact, Conversation, MessageEvent
+from tests.conftest import Chat
+
+
+async def test_a_guide_walk_is_stored_the_same_on_both_databases(
+    database: Database, fixture_library: Library
+) -> None:
+    chat = Chat(Engine(fixture_library, database), channel="web", chat_id="s1")
+    await chat.say("#11 TV05")
+    await chat.press("Tiếp")
+    async with database.session() as session:
+        contact = (await session.execute(select(Contact))).scalar_one()
+        state = await session.get(Conversation, ("web", "s1"))
+        events = (await session.execute(select(func.count()).select_from(MessageEvent))).scalar()
+    assert (contact.channel, contact.chat_id, contact.referral) == ("web", "s1", "TV05")
+    assert contact.first_seen <= contact.last_seen
+    assert contact.first_seen.tzinfo is not None
+    assert state is not None and (state.mode, state.guide_id, state.step) == ("guide", "vneid-cai-dat", 2)
+    assert state.choices[0] == "g:vneid-cai-dat:3"
+    assert events == 4
+
+
+async def test_many_people_at_once_each_keep_their_own_place(
+    database: Database, fixture_library: Library
+) -> None:
+    engine = Engine(fixture_library, database)
+
+    async def walk(person: int) -> str:
+        chat = Chat(engine, chat_id=f"p{person}")
+        await chat.say("#11")
+        for _ in range(person % 3):
+            await chat.say("tiếp")
+        return chat.text
+
+    texts = await asyncio.gather(*(walk(n) for n in range(12)))
+    for person, text in enumerate(texts):
+        assert f"Bước {person % 3 + 1}/3" in text
+    async with database.session() as session:
+        contacts = (await session.execute(select(func.count()).select_from(Contact))).scalar()
+    assert contacts == 12
+
+
+async def test_two_workers_racing_on_one_new_contact_create_it_once(
+    database: Database, fixture_library: Library
+) -> None:
+    workers = [Engine(fixture_library, database), Engine(fixture_library, database)]
+    await asyncio.gather(*(w.handle(Incoming("web", "same", text="menu")) for w in workers))
+    async with database.session() as session:
+        contacts = (await session.execute(select(Contact))).scalars().all()
+    assert len(contacts) == 1
+
+
+async def test_odd_text_is_stored_as_typed(database: Database, fixture_library: Library) -> None:
+    engine = Engine(fixture_library, database)
+    odd = "Robert'); DROP TABLE contact;-- \u200b\u200d 👵🏽 <b>x</b> \x00?"
+    await engine.handle(Incoming("web", "odd", text=odd))
+    async with database.session() as session:
+        logged = (
+            await session.execute(select(MessageEvent.text).where(MessageEvent.direction == "in"))
+        ).scalar_one()
+        assert (await session.execute(select(func.count()).select_from(Contact))).scalar() == 1
+    assert logged == odd.replace("\x00", "")
