@@ -104,13 +104,13 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def strip_tones(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).lower().replace("đ", "d")
+    text = unicodedata.normalize("NFKC", text).lower().replace("đ", "d")
     decomposed = unicodedata.normalize("NFD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def normalize(text: str) -> str:
-    """Lower case, no tone marks, đ -> d, punctuation folded, abbreviations expanded."""
+    """Lower case, no tone marks, đ -> d, full-width folded, punctuation folded, abbreviations expanded."""
     plain = " " + _NON_WORD.sub(" ", strip_tones(text)).strip() + " "
     for phrase, replacement in PHRASES.items():
         plain = plain.replace(f" {phrase} ", f" {replacement} ")

@@ -1,0 +1,102 @@
+"""The web chat API and page through a real aiohttp server on loopback."""
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from bot.app import create_app
+from bot.engine import Engine
+from bot.settings import Settings
+
+
+@pytest.fixture
+async def client(aiohttp_client, engine: Engine) -> TestClient:
+    settings = Settings(database_url=engine.database.url)
+    return await aiohttp_client(create_app(settings, engine))
+
+
+async def post(client: TestClient, **body: object) -> dict:
+    response = await client.post("/api/chat", json=body)
+    assert response.status == 200, await response.text()
+    return await response.json()
+
+
+async def test_a_guide_walked_through_the_json_api(client: TestClient) -> None:
+    body = await post(client, session="s1", text="/start")
+    assert "Xin chào" in body["replies"][0]["text"]
+    assert body["replies"][0]["buttons"][0] == {"label": "🪪 VNeID", "action": "t:vneid"}
+    body = await post(client, session="s1", text="cai vneid the nao")
+    assert "Bước 1/3" in body["replies"][0]["text"]
+    next_step = body["replies"][0]["buttons"][0]
+    body = await post(client, session="s1", action=next_step["action"])
+    assert "Bước 2/3" in body["replies"][0]["text"]
+
+
+async def test_phone_buttons_are_rendered_as_phone_numbers(client: TestClient) -> None:
+    body = await post(client, session="s2", text="bóng đá tối nay")
+    buttons = body["replies"][0]["buttons"]
+    assert {"label": "☎️ Gọi tổng đài", "phone": "0296 3 800 123"} in buttons
+
+
+async def test_start_payload_from_a_link_opens_the_guide(client: TestClient) -> None:
+    body = await post(client, session="s3", start="g_lua-dao-otp_poster")
+    assert body["replies"][0]["text"].startswith("Không đưa mã OTP cho ai\nBước 1/2")
+
+
+@pytest.mark.parametrize(
+    "raw, why",
+    [
+        (b"{not json", "body must be JSON"),
+        (b"\xff\xfe", "body must be JSON"),
+        (b"[1, 2]", "body must be a JSON object"),
+        (b'{"text": "hi"}', "session must be"),
+        (b'{"session": "a b", "text": "hi"}', "session must be"),
+        (b'{"session": "' + b"x" * 65 + b'", "text": "hi"}', "session must be"),
+        (b'{"session": "s", "text": 5}', "text must be a string"),
+        (b'{"session": "s", "action": ["menu"]}', "action must be a string"),
+        (b'{"session": "s"}', "send text, action or start"),
+    ],
+)
+async def test_malformed_requests_get_400_with_a_json_error(
+    client: TestClient, raw: bytes, why: str
+) -> None:
+    response = await client.post("/api/chat", data=raw, headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    assert why in (await response.json())["error"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "a" * 10_000,
+        "cài vneid " * 1000,
+        "😀😀😀🙏",
+        "\u200b\u200c\u200d\ufeff",
+        "'; DROP TABLE contact; --",
+        "<script>alert(1)</script>",
+        "ca\u0300i vneid the\u0302\u0301 na\u0300o",  # decomposed tone marks (NFD)
+        "\x00\x01\x02",
+        "ｃａｉ ｖｎｅｉｄ",
+    ],
+)
+async def test_odd_input_gets_a_polite_answer(client: TestClient, text: str) -> None:
+    body = await post(client, session="odd", text=text)
+    assert body["replies"] and body["replies"][0]["text"]
+    assert body["replies"][0]["buttons"], "always something to tap next"
+
+
+async def test_decomposed_tone_marks_find_the_guide(client: TestClient) -> None:
+    body = await post(client, session="nfd", text="ca\u0300i vneid the\u0302\u0301 na\u0300o")
+    assert "Cài ứng dụng VNeID" in body["replies"][0]["text"]
+
+
+async def test_health_and_page_and_assets_are_served_by_the_app(client: TestClient) -> None:
+    health = await client.get("/healthz")
+    assert health.status == 200 and (await health.json())["status"] == "ok"
+    page = await client.get("/")
+    html = await page.text()
+    assert page.status == 200 and 'lang="vi"' in html
+    assert "http://" not in html and "https://" not in html, "no external CDN"
+    for asset in ("/static/app.js", "/static/app.css"):
+        assert (await client.get(asset)).status == 200
