@@ -24,13 +24,15 @@ def _setup_logging() -> None:
     )
 
 
-def _library():  # noqa: ANN202  (typer reads annotations; keep this helper plain)
+def _library():
     from bot.library import ContentError, load_library
 
     try:
         return load_library(get_settings().content_dir)
     except ContentError as error:
-        typer.echo(f"The content library has problems (run `troly content check`):\n{error}", err=True)
+        typer.echo(
+            f"The content library has problems (run `troly content check`):\n{error}", err=True
+        )
         raise typer.Exit(1) from error
 
 
@@ -53,7 +55,9 @@ def serve(
 
 
 @app.command()
-def chat(as_chat: Annotated[str, typer.Option("--as", help="Conversation id to use.")] = "console") -> None:
+def chat(
+    as_chat: Annotated[str, typer.Option("--as", help="Conversation id to use.")] = "console",
+) -> None:
     """Talk to the bot in the terminal: one message per line, type a number to press a button."""
     from bot.app import build_engine
     from bot.channels.console import chat as run_chat
@@ -66,9 +70,13 @@ def chat(as_chat: Annotated[str, typer.Option("--as", help="Conversation id to u
 
 @app.command()
 def ask(
-    query: Annotated[str | None, typer.Argument(help="The question, as a citizen would type it.")] = None,
+    query: Annotated[
+        str | None, typer.Argument(help="The question, as a citizen would type it.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    jsonl: Annotated[bool, typer.Option("--jsonl", help="Read queries from stdin, one per line.")] = False,
+    jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Read queries from stdin, one per line.")
+    ] = False,
 ) -> None:
     """Show which guide a question finds, without touching the database."""
     from bot.matcher import Matcher
@@ -88,13 +96,19 @@ def ask(
         if as_json or jsonl:
             typer.echo(json.dumps(found, ensure_ascii=False))
         else:
-            typer.echo(f"{result.outcome}: " + ", ".join(
-                f"{m['id']} ({m['score']})" for m in found["results"]) if found["results"] else "unknown")
+            typer.echo(
+                f"{result.outcome}: "
+                + ", ".join(f"{m['id']} ({m['score']})" for m in found["results"])
+                if found["results"]
+                else "unknown"
+            )
 
 
 @content_app.command("check")
 def content_check(
-    path: Annotated[Path | None, typer.Argument(help="Library folder (default CONTENT_DIR).")] = None,
+    path: Annotated[
+        Path | None, typer.Argument(help="Library folder (default CONTENT_DIR).")
+    ] = None,
 ) -> None:
     """Validate the whole library; exit 1 with file:line messages if anything is wrong."""
     from bot.library import read_library
@@ -105,8 +119,10 @@ def content_check(
     if problems:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
         raise typer.Exit(1)
-    typer.echo(f"OK: {len(library.guides)} guides, {len(library.alerts)} alerts, "
-               f"{len(library.topics)} topics.")
+    typer.echo(
+        f"OK: {len(library.guides)} guides, {len(library.alerts)} alerts, "
+        f"{len(library.topics)} topics."
+    )
 
 
 @content_app.command("stats")
@@ -115,7 +131,9 @@ def content_stats() -> None:
     library = _library()
     for topic in library.topics.values():
         typer.echo(f"{topic.id:<12} {len(library.guides_in(topic.id)):>3} guides  {topic.title}")
-    steps = [(len(s.body), g.id, i) for g in library.guides.values() for i, s in enumerate(g.steps, 1)]
+    steps = [
+        (len(s.body), g.id, i) for g in library.guides.values() for i, s in enumerate(g.steps, 1)
+    ]
     if steps:
         length, guide_id, number = max(steps)
         typer.echo(f"Longest step: {guide_id} step {number}, {length} characters")

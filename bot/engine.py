@@ -44,7 +44,9 @@ class Engine:
                 return await self._handle(incoming)
             except OperationalError:
                 if attempt == MAX_ATTEMPTS:
-                    log.exception("database unavailable for %s:%s", incoming.channel, incoming.chat_id)
+                    log.exception(
+                        "database unavailable for %s:%s", incoming.channel, incoming.chat_id
+                    )
             except Exception:
                 log.exception("turn failed for %s:%s", incoming.channel, incoming.chat_id)
                 break
@@ -131,7 +133,12 @@ class Engine:
         where = {"at": now, "channel": incoming.channel, "chat_id": incoming.chat_id}
         details = {k: turn.log.get(k) for k in ("handler", "guide_id", "step", "outcome")}
         typed = incoming.text or (f"[{incoming.attachment}]" if incoming.attachment else None)
-        log_event(session, direction="in", text=incoming.action and f"[{incoming.action}]" or typed,
-                  **where, **details)
+        log_event(
+            session,
+            direction="in",
+            text=(incoming.action and f"[{incoming.action}]") or typed,
+            **where,
+            **details,
+        )
         for reply in replies:
             log_event(session, direction="out", text=reply.text, **where, **details)

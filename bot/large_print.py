@@ -11,8 +11,12 @@ def large_print(guide: Guide, library: Library) -> str:
     def wrap(text: str, indent: str = "") -> list[str]:
         lines: list[str] = []
         for paragraph in text.splitlines():
-            lines.extend(textwrap.wrap(paragraph, LINE_WIDTH, initial_indent=indent,
-                                       subsequent_indent=indent) or [""])
+            lines.extend(
+                textwrap.wrap(
+                    paragraph, LINE_WIDTH, initial_indent=indent, subsequent_indent=indent
+                )
+                or [""]
+            )
         return lines
 
     out = [*wrap(guide.title.upper()), "=" * LINE_WIDTH, ""]
@@ -21,6 +25,10 @@ def large_print(guide: Guide, library: Library) -> str:
         out.extend(wrap(step.body, "   "))
         out.append("")
     profile = library.profile
-    out.extend(wrap(f"Cần giúp: gọi {profile.get('hotline', '')}, hoặc gõ #{guide.code} "
-                    f"trong Zalo/Telegram của {profile.get('centre_name', '')}."))
+    out.extend(
+        wrap(
+            f"Cần giúp: gọi {profile.get('hotline', '')}, hoặc gõ #{guide.code} "
+            f"trong Zalo/Telegram của {profile.get('centre_name', '')}."
+        )
+    )
     return "\n".join(out)

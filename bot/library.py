@@ -322,7 +322,9 @@ def _read_guides(reader: _Reader, topics: dict[str, Topic], fill: _Filler) -> di
             continue
         if meta.code in codes:
             reader.problem(
-                path, _key_line(path, "code"), f"code {meta.code} already used by '{codes[meta.code]}'"
+                path,
+                _key_line(path, "code"),
+                f"code {meta.code} already used by '{codes[meta.code]}'",
             )
         if meta.topic not in topics:
             reader.problem(path, _key_line(path, "topic"), f"unknown topic '{meta.topic}'")

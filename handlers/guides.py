@@ -18,8 +18,12 @@ def step_reply(turn: Turn, guide: Guide, number: int) -> Replies:
     turn.state.mode = "guide"
     turn.state.guide_id = guide.id
     turn.state.step = number
-    turn.note("guide", guide_id=guide.id, step=number, outcome="finished" if number == total else None)
-    heading = turn.text("step_heading", title=guide.title, number=number, total=total, heading=step.title)
+    turn.note(
+        "guide", guide_id=guide.id, step=number, outcome="finished" if number == total else None
+    )
+    heading = turn.text(
+        "step_heading", title=guide.title, number=number, total=total, heading=step.title
+    )
     buttons: list[Button] = []
     if number < total:
         buttons.append(turn.button("btn_next", f"g:{guide.id}:{number + 1}"))

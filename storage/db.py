@@ -6,7 +6,12 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_SECONDS = 15  # a briefly locked SQLite file waits instead of failing the message
@@ -53,5 +58,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str) -> None:
-    """Bring the schema to the newest migration. Runs its own event loop: call it from sync code."""
-    command.upgrade(alembic_config(url), "head")
+    """Bring the schema to the newest migrations (one branch per feature area is fine).
+
+    Runs its own event loop: call it from sync code, never from inside a running loop.
+    """
+    command.upgrade(alembic_config(url), "heads")

@@ -17,12 +17,20 @@ PHONE = {"width": 360, "height": 740}
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: `apt-get install chromium` (.ci/run does it)", pytrace=False)
+        pytest.fail(
+            "Chromium is missing: `apt-get install chromium` (.ci/run does it)", pytrace=False
+        )
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         await browser.close()

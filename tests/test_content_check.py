@@ -39,21 +39,52 @@ def test_the_fixture_library_and_the_shipped_library_pass() -> None:
 
 
 BREAKAGES = {
-    "missing field": ("title: Cài ứng dụng VNeID\n", "", r"vneid-cai-dat.md:1: field 'title': Field required"),
+    "missing field": (
+        "title: Cài ứng dụng VNeID\n",
+        "",
+        r"vneid-cai-dat.md:1: field 'title': Field required",
+    ),
     "invalid field": ("code: 11", "code: mười một", r"vneid-cai-dat.md:3: field 'code'"),
-    "invalid date": ("updated: 2026-10-01", "updated: hôm qua", r"vneid-cai-dat.md:\d+: field 'updated'"),
-    "unknown related guide": ("related: [vneid-kich-hoat, lua-dao-otp]", "related: [vneid-kich-hoat, khong-co]",
-                              r"vneid-cai-dat.md:\d+: link to a guide that does not exist: 'khong-co'"),
-    "unknown inline link": ("(guide:vneid-kich-hoat)", "(guide:vneid-kich-hoat-2)",
-                            r"vneid-cai-dat.md:23: link to a guide that does not exist: 'vneid-kich-hoat-2'"),
-    "unknown placeholder": ("Gọi {hotline}.", "Gọi {hot_line}.",
-                            r"vneid-cai-dat.md:24: unknown placeholder \{hot_line\}"),
-    "step too long": ("Mở CH Play (Android)", "Mở CH Play " + "rất dài " * 100,
-                      r"vneid-cai-dat.md:16: step 'Mở kho ứng dụng' is \d+ characters"),
-    "malformed yaml": ("keywords: [vneid, cài vneid", "keywords: [vneid, cài vneid:: [",
-                       r"vneid-cai-dat.md:\d+: malformed YAML"),
-    "unknown topic": ("topic: vneid", "topic: vneidd", r"vneid-cai-dat.md:5: unknown topic 'vneidd'"),
-    "bad source": ("source: https://vneid.gov.vn", "source: vneid.gov.vn", r"vneid-cai-dat.md:\d+: field 'source'"),
+    "invalid date": (
+        "updated: 2026-10-01",
+        "updated: hôm qua",
+        r"vneid-cai-dat.md:\d+: field 'updated'",
+    ),
+    "unknown related guide": (
+        "related: [vneid-kich-hoat, lua-dao-otp]",
+        "related: [vneid-kich-hoat, khong-co]",
+        r"vneid-cai-dat.md:\d+: link to a guide that does not exist: 'khong-co'",
+    ),
+    "unknown inline link": (
+        "(guide:vneid-kich-hoat)",
+        "(guide:vneid-kich-hoat-2)",
+        r"vneid-cai-dat.md:23: link to a guide that does not exist: 'vneid-kich-hoat-2'",
+    ),
+    "unknown placeholder": (
+        "Gọi {hotline}.",
+        "Gọi {hot_line}.",
+        r"vneid-cai-dat.md:24: unknown placeholder \{hot_line\}",
+    ),
+    "step too long": (
+        "Mở CH Play (Android)",
+        "Mở CH Play " + "rất dài " * 100,
+        r"vneid-cai-dat.md:16: step 'Mở kho ứng dụng' is \d+ characters",
+    ),
+    "malformed yaml": (
+        "keywords: [vneid, cài vneid",
+        "keywords: [vneid, cài vneid:: [",
+        r"vneid-cai-dat.md:\d+: malformed YAML",
+    ),
+    "unknown topic": (
+        "topic: vneid",
+        "topic: vneidd",
+        r"vneid-cai-dat.md:5: unknown topic 'vneidd'",
+    ),
+    "bad source": (
+        "source: https://vneid.gov.vn",
+        "source: vneid.gov.vn",
+        r"vneid-cai-dat.md:\d+: field 'source'",
+    ),
 }
 
 
@@ -91,6 +122,7 @@ def test_every_problem_is_listed_not_just_the_first(library: Path) -> None:
     edit(library / GUIDE, "Gọi {hotline}.", "Gọi {hot_line}.")
     edit(library / "guides" / "lua-dao-otp.md", "code: 43", "code: 0")
     code, output = check(library)
+    assert code == 1
     assert "hot_line" in output and "lua-dao-otp.md:3" in output
     # The invalid guide is left out, so the link to it breaks too: three problems, all listed.
     assert "link to a guide that does not exist: 'lua-dao-otp'" in output

@@ -80,8 +80,17 @@ async def test_unknown_question_is_honest_and_offers_menu_and_staff(chat: Chat) 
 
 
 async def test_stale_or_forged_buttons_lead_to_the_menu(chat: Chat) -> None:
-    for action in ("g:no-such-guide:1", "g:vneid-cai-dat:9", "g:vneid-cai-dat:-1",
-                   "g:vneid-cai-dat:abc", "t:nope", "zzz", "g", "g:a:b:c:d", "menu:x:y"):
+    for action in (
+        "g:no-such-guide:1",
+        "g:vneid-cai-dat:9",
+        "g:vneid-cai-dat:-1",
+        "g:vneid-cai-dat:abc",
+        "t:nope",
+        "zzz",
+        "g",
+        "g:a:b:c:d",
+        "menu:x:y",
+    ):
         replies = await chat.send(action=action)
         assert replies, action
         assert "🪪 VNeID" in chat.labels, action

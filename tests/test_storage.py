@@ -25,7 +25,11 @@ async def test_a_guide_walk_is_stored_the_same_on_both_databases(
     assert (contact.channel, contact.chat_id, contact.referral) == ("web", "s1", "TV05")
     assert contact.first_seen <= contact.last_seen
     assert contact.first_seen.tzinfo is not None
-    assert state is not None and (state.mode, state.guide_id, state.step) == ("guide", "vneid-cai-dat", 2)
+    assert state is not None and (state.mode, state.guide_id, state.step) == (
+        "guide",
+        "vneid-cai-dat",
+        2,
+    )
     assert state.choices[0] == "g:vneid-cai-dat:3"
     assert events == 4
 

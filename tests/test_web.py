@@ -59,7 +59,9 @@ async def test_start_payload_from_a_link_opens_the_guide(client: TestClient) -> 
 async def test_malformed_requests_get_400_with_a_json_error(
     client: TestClient, raw: bytes, why: str
 ) -> None:
-    response = await client.post("/api/chat", data=raw, headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/api/chat", data=raw, headers={"Content-Type": "application/json"}
+    )
     assert response.status == 400
     assert why in (await response.json())["error"]
 
