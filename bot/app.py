@@ -18,6 +18,8 @@ SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", Engine)
 DATABASE = web.AppKey("database", Database)
 LIBRARY = web.AppKey("library", Library)
+# Senders of every configured channel, for messages that answer no incoming one.
+SENDERS = web.AppKey("senders", dict)
 
 
 def build_engine(settings: Settings, library: Library | None = None) -> Engine:
@@ -33,6 +35,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app[ENGINE] = engine
     app[LIBRARY] = engine.library
     app[DATABASE] = engine.database
+    app[SENDERS] = {}
     app.router.add_get("/healthz", healthz)
     for module_info in pkgutil.iter_modules(bot.channels.__path__):
         module = importlib.import_module(f"bot.channels.{module_info.name}")

@@ -74,3 +74,18 @@ class MessageEvent(SQLModel, table=True):
     step: int | None = None
     outcome: str | None = Field(default=None, max_length=20)
     text: str | None = None
+
+
+class StaffMember(SQLModel, table=True):
+    """A centre employee or a community digital team volunteer, known by their chat account."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=10)  # "staff" or "volunteer"
+    code: str | None = Field(default=None, max_length=16, unique=True)  # volunteer code, e.g. TV05
+    channel: str | None = Field(default=None, max_length=20)
+    chat_id: str | None = Field(default=None, max_length=128)
+    active: bool = True
+    created_at: datetime = _when()

@@ -1,0 +1,60 @@
+"""Sending without an incoming message (hand-off answers, ticket notices, campaigns).
+
+Every channel that can send on its own offers a `make_sender(settings)` returning a Sender,
+or None when it is not configured. Callers handle the three ways a send can fail.
+"""
+
+import importlib
+import pkgutil
+from collections.abc import Sequence
+from typing import Protocol
+
+import bot.channels
+from bot.messages import Reply
+from bot.settings import Settings
+
+
+class DeliveryError(Exception):
+    """A send that did not happen."""
+
+
+class Unreachable(DeliveryError):
+    """Never retry: the person blocked the bot, unfollowed, or is outside the platform's window."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        self.reason = reason  # "blocked", "unfollowed", "outside_window", "not_found"
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
+class RateLimited(DeliveryError):
+    """Try again after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float, detail: str = ""):
+        self.retry_after = retry_after
+        super().__init__(f"rate limited for {retry_after}s {detail}".strip())
+
+
+class TemporaryFailure(DeliveryError):
+    """Network trouble or a server error: worth retrying with backoff."""
+
+
+class Sender(Protocol):
+    channel: str
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> list[str]:
+        """Deliver the replies in order; return the platform ids of the messages sent."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def load_senders(settings: Settings) -> dict[str, Sender]:
+    """A sender for every configured channel, keyed by channel name."""
+    senders: dict[str, Sender] = {}
+    for info in pkgutil.iter_modules(bot.channels.__path__):
+        module = importlib.import_module(f"bot.channels.{info.name}")
+        make_sender = getattr(module, "make_sender", None)
+        sender = make_sender(settings) if make_sender else None
+        if sender is not None:
+            senders[sender.channel] = sender
+    return senders
