@@ -81,7 +81,7 @@ def ask(
     """Show which guide a question finds, without touching the database."""
     from bot.matcher import Matcher
 
-    matcher = Matcher(list(_library().guides.values()))
+    matcher = Matcher.for_library(_library())
     queries = (line.rstrip("\n") for line in sys.stdin) if jsonl else [query or ""]
     for text in queries:
         result = matcher.match(text)

@@ -35,7 +35,7 @@ class Engine:
         self.database = database
         self.clock = clock
         self.router = router or load_handlers()
-        self.matcher = Matcher(list(library.guides.values()))
+        self.matcher = Matcher.for_library(library)
 
     async def handle(self, incoming: Incoming) -> Replies:
         """Always answers: a failure anywhere ends in a polite fallback, logged with context."""

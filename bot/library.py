@@ -81,6 +81,14 @@ class Alert:
     source: str
 
 
+@dataclass(frozen=True)
+class NotCovered:
+    """A subject citizens ask about that has no guide yet: the matcher says so honestly."""
+
+    title: str
+    keywords: tuple[str, ...]
+
+
 @dataclass
 class Library:
     profile: dict[str, Any]
@@ -88,6 +96,7 @@ class Library:
     guides: dict[str, Guide]
     alerts: dict[str, Alert]
     texts: dict[str, str]
+    not_covered: list[NotCovered] = field(default_factory=list)
     by_code: dict[int, Guide] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -402,6 +411,21 @@ def _read_alerts(reader: _Reader, fill: _Filler) -> dict[str, Alert]:
     return alerts
 
 
+def _read_not_covered(reader: _Reader) -> list[NotCovered]:
+    path = reader.root / "not_covered.yaml"
+    if not path.exists():
+        return []
+    raw = reader.yaml_file(path)
+    subjects = []
+    for item in raw if isinstance(raw, list) else []:
+        keywords = item.get("keywords") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or not item.get("title") or not isinstance(keywords, list):
+            reader.problem(path, 1, f"each entry needs a title and a list of keywords: {item!r}")
+            continue
+        subjects.append(NotCovered(str(item["title"]), tuple(str(k) for k in keywords)))
+    return subjects
+
+
 def read_library(root: Path) -> tuple[Library, list[Problem]]:
     """Read everything, returning the library and every problem found on the way."""
     reader = _Reader(Path(root))
@@ -414,7 +438,7 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
     texts = _read_texts(reader, fill)
     guides = _read_guides(reader, topics, fill)
     alerts = _read_alerts(reader, fill)
-    library = Library(profile, topics, guides, alerts, texts)
+    library = Library(profile, topics, guides, alerts, texts, _read_not_covered(reader))
     return library, reader.problems
 
 

@@ -5,11 +5,14 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from bot.library import Guide
+from datetime import date
+
+from bot.library import Guide, Library, NotCovered
 
 # Typed abbreviations and teencode, after tone marks are stripped.
 ABBREVIATIONS = {
@@ -32,11 +35,9 @@ ABBREVIATIONS = {
     "pass": "mat khau",
     "password": "mat khau",
     "ubnd": "uy ban nhan dan",
-    "ca": "cong an",
     "lltp": "ly lich tu phap",
     "ks": "khai sinh",
     "app": "ung dung",
-    "apk": "ung dung apk",
     "web": "trang web",
     "website": "trang web",
     "ntn": "nhu the nao",
@@ -44,7 +45,7 @@ ABBREVIATIONS = {
     "k": "khong",
     "kg": "khong",
     "hok": "khong",
-    "hong": "khong",
+    "hk": "khong",
     "dc": "duoc",
     "dk": "dang ky",
     "dky": "dang ky",
@@ -53,122 +54,45 @@ ABBREVIATIONS = {
     "lm": "lam",
     "mik": "minh",
     "mn": "moi nguoi",
-    "e": "em",
-    "a": "anh",
-    "c": "chi",
     "ng": "nguoi",
     "hs": "ho so",
-    "sim": "so dien thoai",
+    "kq": "ket qua",
     "pa": "phan anh",
+    "bit": "biet",
+    "bik": "biet",
+    "mun": "muon",
     "eid": "vneid",
     "vnid": "vneid",
     "vneit": "vneid",
+    "vnied": "vneid",
+    "cns": "cong nghe so",
 }
 PHRASES = {
     "vn eid": "vneid",
     "v neid": "vneid",
     "vn id": "vneid",
-    "ve ne id": "vneid",
-    "muc 2": "muc2",
-    "muc hai": "muc2",
-    "level 2": "muc2",
-    "cap 2": "muc2",
+    "muc hai": "muc 2",
+    "level 2": "muc 2",
 }
-# Words that say how someone asks, not what about.
-STOPWORDS = set(
-    [
-        "a",
-        "ah",
-        "a`",
-        "ad",
-        "ak",
-        "anh",
-        "ba",
-        "bac",
-        "ban",
-        "be",
-        "bi",
-        "biet",
-        "cach",
-        "can",
-        "cau",
-        "chi",
-        "cho",
-        "chu",
-        "co",
-        "con",
-        "cua",
-        "cu",
-        "da",
-        "dang",
-        "duoc",
-        "de",
-        "den",
-        "di",
-        "do",
-        "em",
-        "gi",
-        "giup",
-        "ha",
-        "hay",
-        "hoi",
-        "hoac",
-        "huong",
-        "dan",
-        "khi",
-        "khong",
-        "kieu",
-        "la",
-        "lam",
-        "luc",
-        "ma",
-        "may",
-        "minh",
-        "moi",
-        "muon",
-        "nao",
-        "nay",
-        "nen",
-        "nguoi",
-        "nha",
-        "nhe",
-        "nho",
-        "nhu",
-        "nhung",
-        "o",
-        "oi",
-        "ong",
-        "phai",
-        "ra",
-        "rang",
-        "roi",
-        "sao",
-        "sang",
-        "so",
-        "sy",
-        "tai",
-        "thang",
-        "the",
-        "thi",
-        "theo",
-        "thu",
-        "thuong",
-        "toi",
-        "tren",
-        "tu",
-        "tui",
-        "va",
-        "vao",
-        "vay",
-        "ve",
-        "voi",
-        "vui",
-        "xin",
-        "xem",
-    ]
+# Words that say how someone asks, not what about. Bigrams are read before these are dropped,
+# so "bản sao" still counts even though "bạn" (ban) is chatter.
+STOPWORDS = frozenset(
+    """
+    a ah ak ad ai anh ba bac ban bay be bi biet cach can cau chi cho chu chua co con cua cu da
+    dang duoc de den di do em gi gio giup ha hay hoi hoac huong dan khi khong kieu la lam luc ma
+    may minh moi muon nao nay nen nguoi nha nhe nho nhu nhung o oi ong phai ra rang roi sao sang
+    sy tai thang the thi theo thu toi tren tu tui va vao vay ve voi vui xin xem dau nhieu lau hom
+    ne nhi u uh vang a` oke ok alo hello hi chao cam on giup do biet duoc roi thoi luon lai them
+    nua tiep truoc sau xong se van mot hai ba bon nam cac nhung nhieu it rat qua lam thay
+    """.split()
 )
 
 Outcome = Literal["answer", "suggest", "unknown"]
+
+# How much a word counts for a guide, by where the guide uses it.
+STRENGTH_TITLE_KEYWORD = 1.0
+STRENGTH_QUESTION = 0.8
+STRENGTH_BODY = 0.3
 
 
 @dataclass(frozen=True)
@@ -194,100 +118,236 @@ def strip_tones(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Lower case, no tone marks, đ -> d, full-width folded, punctuation folded, abbreviations expanded."""
+    """Lower case, no tone marks, đ -> d, full-width and punctuation folded, abbreviations expanded."""
     plain = " " + _NON_WORD.sub(" ", strip_tones(text)).strip() + " "
     for phrase, replacement in PHRASES.items():
         plain = plain.replace(f" {phrase} ", f" {replacement} ")
     return " ".join(ABBREVIATIONS.get(word, word) for word in plain.split())
 
 
-def _terms(normalized: str) -> list[str]:
-    """Content words and the bigrams between them: 'khai sinh' says more than 'sinh'."""
-    words = [w for w in normalized.split() if w not in STOPWORDS]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+def _words(normalized: str) -> list[str]:
+    return normalized.split()
+
+
+def _content(words: list[str]) -> list[str]:
+    return [w for w in words if w not in STOPWORDS]
+
+
+def _bigrams(words: list[str]) -> list[str]:
+    """Adjacent pairs, except pairs of two chatter words ('the nao', 'bao nhieu')."""
+    return [f"{a} {b}" for a, b in pairwise(words) if not (a in STOPWORDS and b in STOPWORDS)]
 
 
 class Matcher:
-    """Ranks guides by how much of the query their words explain and how close a sample is."""
+    """Ranks guides by how much of a query they explain, each syllable weighted by how telling it is.
+
+    Vietnamese meaning lives in two-syllable words ("khai sinh", "kết hôn"), and one syllable
+    without tone marks means many things ("dien": điện, diện, điên). So a syllable counts fully
+    only when a guide uses it in the same pair as the query, or as a one-word keyword ("vneid");
+    alone it counts half. A syllable unknown to the whole library weighs as much as the rarest
+    known one: "giá vàng" or "ly hôn" then leaves the query mostly unexplained: unknown.
+    """
+
+    @classmethod
+    def for_library(cls, library: Library, **tuning: float) -> "Matcher":
+        return cls(list(library.guides.values()), library.not_covered, **tuning)
 
     def __init__(
         self,
         guides: list[Guide],
-        answer_at: float = 0.62,
-        suggest_at: float = 0.45,
-        margin: float = 0.08,
+        not_covered: list[NotCovered] | tuple[NotCovered, ...] = (),
+        answer_at: float = 0.42,
+        suggest_at: float = 0.32,
+        margin: float = 0.05,
+        lone_syllable: float = 0.3,
+        unseen_boost: float = 1.3,
     ):
-        self.guides = guides
+        # Subjects without a guide compete like guides; when one wins, the answer is "unknown".
+        decoys = [
+            Guide(f"not-covered-{n}", 0, subject.title, "", "", subject.keywords, (), (),
+                  date.min, "", ())
+            for n, subject in enumerate(not_covered)
+        ]
+        self.guides = guides = [*guides, *decoys]
+        self._first_decoy = len(guides)
         self.answer_at = answer_at
         self.suggest_at = suggest_at
         self.margin = margin
-        self._weights: dict[str, dict[int, float]] = defaultdict(dict)
+        self.lone_syllable = lone_syllable
+        self.unseen_boost = unseen_boost
+        self._strength: dict[str, dict[int, float]] = defaultdict(dict)
         self._samples: list[str] = []
         self._sample_owner: list[int] = []
-        document_count: dict[str, int] = defaultdict(int)
-        term_sets = []
+        self._standalone: set[str] = set()
         for index, guide in enumerate(guides):
-            phrases = [guide.title, *guide.keywords, *guide.questions]
-            terms = {t for p in phrases for t in _terms(normalize(p))}
-            terms |= set(_terms(normalize(guide.summary)))
-            term_sets.append(terms)
-            for term in terms:
-                document_count[term] += 1
-            for phrase in phrases:
-                self._samples.append(normalize(phrase))
+            tiers = (
+                (STRENGTH_TITLE_KEYWORD, [guide.title, *guide.keywords]),
+                (STRENGTH_QUESTION, list(guide.questions)),
+                (STRENGTH_BODY, [guide.summary, *(s.title + " " + s.body for s in guide.steps)]),
+            )
+            for strength, phrases in tiers:
+                for phrase in phrases:
+                    words = _words(normalize(phrase))
+                    for term in _content(words) + _bigrams(words):
+                        known = self._strength[term].get(index, 0.0)
+                        self._strength[term][index] = max(known, strength)
+            for keyword in guide.keywords:
+                words = _words(normalize(keyword))
+                if len(words) == 1:
+                    self._standalone.add(words[0])
+            for phrase in (guide.title, *guide.keywords, *guide.questions):
+                self._samples.append(" ".join(_content(_words(normalize(phrase)))))
                 self._sample_owner.append(index)
         total = max(len(guides), 1)
-        self._idf = {t: math.log(1 + total / n) for t, n in document_count.items()}
-        self._unseen_idf = math.log(1 + total)
-        for index, terms in enumerate(term_sets):
-            for term in terms:
-                self._weights[term][index] = self._idf[term]
+        # Only strong uses (title, keywords, questions) make a word common: body text mentions a lot.
+        self._idf = {
+            term: math.log(1 + total / max(sum(1 for s in owners.values() if s >= 0.8), 0.5))
+            for term, owners in self._strength.items()
+        }
+        self._unseen_idf = self.unseen_boost * math.log(1 + 2 * total)
         self._vocabulary = [t for t in self._idf if " " not in t and len(t) >= 3]
+        # Multi-word keywords found whole in a query are the surest sign of what it is about.
+        self._phrases: dict[str, set[int]] = defaultdict(set)
+        for index, guide in enumerate(guides):
+            for keyword in (guide.title, *guide.keywords):
+                phrase = normalize(keyword)
+                if len(phrase.split()) >= 2:
+                    self._phrases[phrase].add(index)
+        self._ngram_index, self._ngram_idf = self._index_ngrams(guides)
+        self.weights = (
+            1.0,
+            0.3,
+            0.1,
+            0.6,
+        )  # coverage, closeness, phrase, n-grams: tuned on tests/data
+        self.sample_scorer = fuzz.token_sort_ratio
+
+    @staticmethod
+    def _ngrams(text: str) -> dict[str, float]:
+        counts: dict[str, int] = defaultdict(int)
+        for word in text.split():
+            padded = f" {word} "
+            for size in (3, 4):
+                for start in range(len(padded) - size + 1):
+                    counts[padded[start : start + size]] += 1
+            counts[f"w:{word}"] += 1
+        return {g: 1 + math.log(c) for g, c in counts.items()}
+
+    def _index_ngrams(
+        self, guides: list[Guide]
+    ) -> tuple[dict[str, list[tuple[int, float]]], dict[str, float]]:
+        """Character n-grams of each guide's title, keywords and questions, tf-idf weighted."""
+        documents = []
+        for guide in guides:
+            phrases = (guide.title, *guide.keywords, *guide.questions)
+            documents.append(
+                self._ngrams(" ".join(" ".join(_content(_words(normalize(p)))) for p in phrases))
+            )
+        frequency: dict[str, int] = defaultdict(int)
+        for document in documents:
+            for gram in document:
+                frequency[gram] += 1
+        idf = {g: math.log(1 + len(guides) / n) for g, n in frequency.items()}
+        index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for position, document in enumerate(documents):
+            vector = {g: tf * idf[g] for g, tf in document.items()}
+            norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+            for gram, value in vector.items():
+                index[gram].append((position, value / norm))
+        return index, idf
+
+    def _ngram_similarity(self, content: str) -> dict[int, float]:
+        query = {
+            g: tf * self._ngram_idf[g]
+            for g, tf in self._ngrams(content).items()
+            if g in self._ngram_idf
+        }
+        norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
+        similarity: dict[int, float] = defaultdict(float)
+        for gram, value in query.items():
+            for position, weight in self._ngram_index[gram]:
+                similarity[position] += value / norm * weight
+        return similarity
 
     def _correct(self, word: str) -> str:
         """Map a typo onto a known word ('vnied' -> 'vneid'); leave real unknowns alone."""
-        if word in self._idf or len(word) < 4:
+        if word in self._idf or len(word) < 4 or word.isdigit():
             return word
         found = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80)
         return found[0] if found else word
 
-    def scores(self, query: str) -> list[Match]:
-        normalized = normalize(query)
-        words = [self._correct(w) for w in normalized.split() if w not in STOPWORDS]
-        if not words:
-            return []
-        terms = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-        query_weight = sum(self._idf.get(t, self._unseen_idf) for t in terms if " " not in t)
-        query_weight += sum(self._idf[t] for t in terms if " " in t and t in self._idf)
-        coverage: dict[int, float] = defaultdict(float)
-        for term in terms:
-            for index, weight in self._weights.get(term, {}).items():
-                coverage[index] += weight
-        if not coverage:
-            return []
+    def _coverage(self, words: list[str]) -> tuple[dict[int, float], float]:
+        """Per guide, the idf-weighted share of the query's content syllables it explains."""
+        explained: dict[int, float] = defaultdict(float)
+        total_weight = 0.0
+        for i, word in enumerate(words):
+            if word in STOPWORDS:
+                continue
+            weight = self._idf.get(word, self._unseen_idf)
+            total_weight += weight
+            covered: dict[int, float] = {}
+            factor = 1.0 if word in self._standalone else self.lone_syllable
+            for index, strength in self._strength.get(word, {}).items():
+                covered[index] = factor * strength
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(words):
+                    pair = f"{words[min(i, j)]} {words[max(i, j)]}"
+                    for index, strength in self._strength.get(pair, {}).items():
+                        covered[index] = max(covered.get(index, 0.0), strength)
+            for index, share in covered.items():
+                explained[index] += weight * share
+        return explained, total_weight
+
+    def components(self, query: str) -> dict[int, tuple[float, float, float, float]]:
+        """Per candidate guide: (share explained, closeness to a sample, keyword phrase found)."""
+        words = [self._correct(w) for w in _words(normalize(query))]
+        explained, total_weight = self._coverage(words)
+        if not explained:
+            return {}
+        content = " ".join(_content(words))
         closeness: dict[int, float] = defaultdict(float)
-        cleaned = " ".join(words)
         for _, score, position in process.extract(
-            cleaned, self._samples, scorer=fuzz.token_sort_ratio, limit=20, score_cutoff=40
+            content, self._samples, scorer=self.sample_scorer, limit=40
         ):
             owner = self._sample_owner[position]
             closeness[owner] = max(closeness[owner], score / 100)
-        ranked = []
-        for index, covered in coverage.items():
-            explained = min(covered / query_weight, 1.0)
-            ranked.append(Match(self.guides[index], 0.65 * explained + 0.35 * closeness[index]))
+        padded = f" {' '.join(words)} "
+        phrase_hit: dict[int, float] = defaultdict(float)
+        for phrase, owners in self._phrases.items():
+            if f" {phrase} " in padded:
+                for index in owners:
+                    phrase_hit[index] = max(phrase_hit[index], 1.0)
+        ngram = self._ngram_similarity(content)
+        return {
+            i: (min(e / total_weight, 1.0), closeness[i], phrase_hit[i], ngram[i])
+            for i, e in explained.items()
+        }
+
+    def scores(self, query: str) -> list[Match]:
+        """Guides best first, leaving out subjects that have no guide."""
+        return [m for m in self._ranked(query) if m.guide.code]
+
+    def _ranked(self, query: str) -> list[Match]:
+        ranked = [
+            Match(
+                self.guides[i],
+                sum(w * c for w, c in zip(self.weights, parts, strict=True)) / sum(self.weights),
+            )
+            for i, parts in self.components(query).items()
+        ]
         ranked.sort(key=lambda m: (-m.score, m.guide.code))
         return ranked
 
     def match(self, query: str) -> Result:
-        ranked = self.scores(query)
-        if not ranked or ranked[0].score < self.suggest_at:
+        ranked = self._ranked(query)
+        if not ranked or ranked[0].score < self.suggest_at or not ranked[0].guide.code:
             return Result(query, "unknown", ())
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         if best.score >= self.answer_at and best.score - runner_up >= self.margin:
             return Result(query, "answer", (best,))
-        close = tuple(m for m in ranked[:4] if m.score >= max(self.suggest_at, best.score - 0.15))
-        if len(close) == 1:
-            return Result(query, "answer" if best.score >= self.answer_at else "suggest", close)
+        floor = max(self.suggest_at, best.score - 0.15)
+        close = tuple(m for m in ranked[:4] if m.guide.code and m.score >= floor)
+        if len(close) == 1 and best.score >= self.answer_at:
+            return Result(query, "answer", close)
         return Result(query, "suggest", close)
