@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.library import Library
 from bot.links import parse_start_payload
@@ -14,7 +15,7 @@ from bot.matcher import Matcher, normalize
 from bot.messages import Button, Incoming, Reply
 from handlers import load_handlers
 from handlers.routing import Replies, Router, Turn
-from storage.conversations import load_conversation, log_event, save_conversation, touch_contact
+from storage.conversations import load_conversation, log_events, save_conversation, touch_contact
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class Engine:
             state.updated_at = now
             await touch_contact(session, incoming.channel, incoming.chat_id, now, turn.referral)
             await save_conversation(session, state)
-            self._log(session, turn, replies)
+            await self._log(session, turn, replies)
         return replies
 
     async def _dispatch(self, turn: Turn) -> Replies:
@@ -128,17 +129,16 @@ class Engine:
             return await self.router.actions["menu"](turn)
         return await handler(turn, *args)
 
-    def _log(self, session: object, turn: Turn, replies: Replies) -> None:
-        incoming, now = turn.incoming, turn.now
-        where = {"at": now, "channel": incoming.channel, "chat_id": incoming.chat_id}
-        details = {k: turn.log.get(k) for k in ("handler", "guide_id", "step", "outcome")}
+    async def _log(self, session: AsyncSession, turn: Turn, replies: Replies) -> None:
+        incoming = turn.incoming
+        common = {
+            "at": turn.now,
+            "channel": incoming.channel,
+            "chat_id": incoming.chat_id,
+            **{k: turn.log.get(k) for k in ("handler", "guide_id", "step", "outcome")},
+        }
         typed = incoming.text or (f"[{incoming.attachment}]" if incoming.attachment else None)
-        log_event(
-            session,
-            direction="in",
-            text=(incoming.action and f"[{incoming.action}]") or typed,
-            **where,
-            **details,
-        )
-        for reply in replies:
-            log_event(session, direction="out", text=reply.text, **where, **details)
+        received = f"[{incoming.action}]" if incoming.action else typed
+        events = [{**common, "direction": "in", "text": received}]
+        events.extend({**common, "direction": "out", "text": r.text} for r in replies)
+        await log_events(session, events)

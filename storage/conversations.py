@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,17 +63,37 @@ async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) ->
 async def load_conversation(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
 ) -> Conversation:
-    found = await session.get(Conversation, (channel, chat_id))
-    return found or Conversation(channel=channel, chat_id=chat_id, updated_at=now)
+    """The state, detached from the session: handlers change it freely, save_conversation writes it."""
+    row = (
+        await session.execute(
+            select(*Conversation.__table__.columns).where(
+                Conversation.channel == channel, Conversation.chat_id == chat_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return Conversation(channel=channel, chat_id=chat_id, updated_at=now)
+    return Conversation(**row._asdict())
 
 
 async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:
-    await session.merge(conversation)
+    """One upsert: a turn costs few round trips, which is most of its time on SQLite."""
+    values = {c.name: getattr(conversation, c.name) for c in Conversation.__table__.columns}
+    statement = _insert(session, Conversation).values(**values)
+    keys = ("channel", "chat_id")
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(keys), set_={k: v for k, v in values.items() if k not in keys}
+        )
+    )
 
 
-def log_event(session: AsyncSession, **fields: object) -> None:
-    text = fields.get("text")
-    if isinstance(text, str):
-        # PostgreSQL text cannot hold NUL; nobody types one on purpose.
-        fields["text"] = text.replace("\x00", "")[:MAX_LOGGED_TEXT]
-    session.add(MessageEvent(**fields))
+async def log_events(session: AsyncSession, events: list[dict]) -> None:
+    """Insert a turn's messages in and out in one statement."""
+    for event in events:
+        text = event.get("text")
+        if isinstance(text, str):
+            # PostgreSQL text cannot hold NUL; nobody types one on purpose.
+            event["text"] = text.replace("\x00", "")[:MAX_LOGGED_TEXT]
+    if events:
+        await session.execute(insert(MessageEvent), events)
