@@ -37,11 +37,40 @@ from storage.models import Conversation  # noqa: E402
 GUIDES = 300
 REPLIES = 10_000
 SUBJECTS = [
-    "khai sinh", "kết hôn", "thường trú", "lý lịch tư pháp", "chứng thực", "VNeID", "mật khẩu",
-    "thanh toán", "lệ phí", "biên lai", "hồ sơ", "bưu điện", "căn cước", "bảo hiểm y tế",
-    "giấy phép", "đất đai", "hộ kinh doanh", "trợ cấp", "học bổng", "điện thoại", "tài khoản",
+    "khai sinh",
+    "kết hôn",
+    "thường trú",
+    "lý lịch tư pháp",
+    "chứng thực",
+    "VNeID",
+    "mật khẩu",
+    "thanh toán",
+    "lệ phí",
+    "biên lai",
+    "hồ sơ",
+    "bưu điện",
+    "căn cước",
+    "bảo hiểm y tế",
+    "giấy phép",
+    "đất đai",
+    "hộ kinh doanh",
+    "trợ cấp",
+    "học bổng",
+    "điện thoại",
+    "tài khoản",
 ]
-ACTIONS = ["đăng ký", "tra cứu", "nộp", "nhận", "cấp lại", "sửa", "hủy", "gia hạn", "kiểm tra", "đổi"]
+ACTIONS = [
+    "đăng ký",
+    "tra cứu",
+    "nộp",
+    "nhận",
+    "cấp lại",
+    "sửa",
+    "hủy",
+    "gia hạn",
+    "kiểm tra",
+    "đổi",
+]
 PLACES = ["trực tuyến", "tại xã", "qua bưu điện", "trên VNeID", "cho con", "cho người già"]
 
 
@@ -55,12 +84,17 @@ def write_synthetic_library(target: Path) -> list[str]:
     combos = [(a, s, p) for a in ACTIONS for s in SUBJECTS for p in PLACES]
     rng.shuffle(combos)
     for number, (action, subject, place) in enumerate(combos[:GUIDES], 1):
-        asked = [f"{action} {subject} {place} thế nào", f"muốn {action} {subject} {place}",
-                 f"{action} {subject} ở đâu", f"lam sao de {action} {subject}"]
+        asked = [
+            f"{action} {subject} {place} thế nào",
+            f"muốn {action} {subject} {place}",
+            f"{action} {subject} ở đâu",
+            f"lam sao de {action} {subject}",
+        ]
         questions.extend(asked)
         steps = "\n\n".join(
             f"## Việc {n}\nBạn {action} {subject} {place}: bước {n}, làm theo hướng dẫn. "
-            f"Cần giúp? Gọi {{hotline}}." for n in range(1, 6)
+            f"Cần giúp? Gọi {{hotline}}."
+            for n in range(1, 6)
         )
         (target / "guides" / f"g{number}.md").write_text(
             f"---\nid: g{number}\ncode: {number}\ntitle: {action.capitalize()} {subject} {place}\n"
@@ -124,8 +158,11 @@ def serve_rss(workdir: Path) -> float:
         port = probe.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{workdir / 'serve.db'}", "PORT": str(port)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"], cwd=workdir, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(100):
@@ -154,8 +191,16 @@ async def main() -> None:
         engine = Engine(library, database)
         items = workload(questions)
         print(f"library: {len(library.guides)} guides; workload: {len(items)} replies")
-        print("without database:", percentiles(await without_database(engine, items)), "(target p99 < 5 ms)")
-        print("with SQLite file: ", percentiles(await with_sqlite(engine, items)), "(target p99 < 15 ms)")
+        print(
+            "without database:",
+            percentiles(await without_database(engine, items)),
+            "(target p99 < 5 ms)",
+        )
+        print(
+            "with SQLite file: ",
+            percentiles(await with_sqlite(engine, items)),
+            "(target p99 < 15 ms)",
+        )
         await database.close()
         print(f"troly serve RSS at rest: {serve_rss(workdir):.0f} MB (target < 150 MB)")
 

@@ -5,12 +5,11 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import date
 from itertools import pairwise
 from typing import Literal
 
 from rapidfuzz import fuzz, process
-
-from datetime import date
 
 from bot.library import Guide, Library, NotCovered
 
@@ -118,7 +117,7 @@ def strip_tones(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Lower case, no tone marks, đ -> d, full-width and punctuation folded, abbreviations expanded."""
+    """Lower case, no tone marks, đ -> d, full-width and punctuation folded, short forms spelt out."""
     plain = " " + _NON_WORD.sub(" ", strip_tones(text)).strip() + " "
     for phrase, replacement in PHRASES.items():
         plain = plain.replace(f" {phrase} ", f" {replacement} ")
@@ -139,7 +138,7 @@ def _bigrams(words: list[str]) -> list[str]:
 
 
 class Matcher:
-    """Ranks guides by how much of a query they explain, each syllable weighted by how telling it is.
+    """Ranks guides by how much of a query they explain, each syllable weighted by how telling.
 
     Vietnamese meaning lives in two-syllable words ("khai sinh", "kết hôn"), and one syllable
     without tone marks means many things ("dien": điện, diện, điên). So a syllable counts fully
@@ -164,8 +163,19 @@ class Matcher:
     ):
         # Subjects without a guide compete like guides; when one wins, the answer is "unknown".
         decoys = [
-            Guide(f"not-covered-{n}", 0, subject.title, "", "", subject.keywords, (), (),
-                  date.min, "", ())
+            Guide(
+                f"not-covered-{n}",
+                0,
+                subject.title,
+                "",
+                "",
+                subject.keywords,
+                (),
+                (),
+                date.min,
+                "",
+                (),
+            )
             for n, subject in enumerate(not_covered)
         ]
         self.guides = guides = [*guides, *decoys]
@@ -199,7 +209,7 @@ class Matcher:
                 self._samples.append(" ".join(_content(_words(normalize(phrase)))))
                 self._sample_owner.append(index)
         total = max(len(guides), 1)
-        # Only strong uses (title, keywords, questions) make a word common: body text mentions a lot.
+        # Only strong uses (title, keywords, questions) make a word common: body text says a lot.
         self._idf = {
             term: math.log(1 + total / max(sum(1 for s in owners.values() if s >= 0.8), 0.5))
             for term, owners in self._strength.items()

@@ -63,7 +63,7 @@ async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) ->
 async def load_conversation(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
 ) -> Conversation:
-    """The state, detached from the session: handlers change it freely, save_conversation writes it."""
+    """The state, detached from the session: handlers change it, save_conversation writes it."""
     row = (
         await session.execute(
             select(*Conversation.__table__.columns).where(
