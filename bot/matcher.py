@@ -117,7 +117,7 @@ def strip_tones(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """Lower case, no tone marks, đ -> d, full-width and punctuation folded, short forms spelt out."""
+    """Lower case, no tone marks, đ -> d, full-width and punctuation folded, short forms spelt."""
     plain = " " + _NON_WORD.sub(" ", strip_tones(text)).strip() + " "
     for phrase, replacement in PHRASES.items():
         plain = plain.replace(f" {phrase} ", f" {replacement} ")

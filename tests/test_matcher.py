@@ -63,12 +63,16 @@ def test_every_library_guide_is_labelled_in_the_query_file(full_library: Library
         ("có người gọi xưng công an bảo cài ứng dụng", "lua-dao-gia-danh-cong-an"),
     ],
 )
-def test_plain_questions_get_a_confident_answer(matcher: Matcher, question: str, guide_id: str) -> None:
+def test_plain_questions_get_a_confident_answer(
+    matcher: Matcher, question: str, guide_id: str
+) -> None:
     result = matcher.match(question)
     assert result.outcome == "answer", result
     assert result.matches[0].guide.id == guide_id
 
 
-@pytest.mark.parametrize("question", ["thời tiết mai thế nào", "kết quả bóng đá", "giá vàng hôm nay", "", "🙂"])
+@pytest.mark.parametrize(
+    "question", ["thời tiết mai thế nào", "kết quả bóng đá", "giá vàng hôm nay", "", "🙂"]
+)
 def test_off_topic_questions_are_unknown(matcher: Matcher, question: str) -> None:
     assert matcher.match(question).outcome == "unknown"
