@@ -15,6 +15,8 @@ content_app = typer.Typer(help="The content library: check, stats, show.", no_ar
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
 app.add_typer(db_app, name="db")
+telegram_app = typer.Typer(help="The Telegram bot: webhook and command menu.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
 
 
 def _setup_logging() -> None:
@@ -40,6 +42,9 @@ def _library():
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    telegram_polling: Annotated[
+        bool, typer.Option(help="Fetch Telegram updates (no public HTTPS address needed).")
+    ] = False,
 ) -> None:
     """Run the bot: web chat, health check and every configured channel."""
     from aiohttp import web
@@ -50,7 +55,14 @@ def serve(
     _setup_logging()
     settings = get_settings()
     upgrade(settings.database_url)
+    if telegram_polling and not settings.telegram_token:
+        typer.echo("--telegram-polling needs TELEGRAM_TOKEN.", err=True)
+        raise typer.Exit(1)
     application = create_app(settings, build_engine(settings, _library()))
+    if telegram_polling:
+        from bot.channels.telegram import enable_polling
+
+        enable_polling(application)
     web.run_app(application, host=host or settings.host, port=port or settings.port)
 
 
@@ -170,6 +182,27 @@ def db_upgrade() -> None:
 
     upgrade(get_settings().database_url)
     typer.echo("Database is up to date.")
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Register TELEGRAM_WEBHOOK_URL (with the secret) and the Vietnamese command menu."""
+    import asyncio
+
+    from telegram.error import TelegramError
+
+    from bot.channels.telegram.admin import set_webhook
+
+    settings = get_settings()
+    if not settings.telegram_token or not settings.telegram_webhook_url:
+        typer.echo("Set TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_URL first.", err=True)
+        raise typer.Exit(1)
+    try:
+        url = asyncio.run(set_webhook(settings, _library()))
+    except TelegramError as error:
+        typer.echo(f"Telegram refused: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Webhook set: {url} (commands: /start /menu /help /canbo)")
 
 
 def main() -> None:

@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
+    # Telegram: no token, no Telegram channel. The API URL is PTB's `base_url` (token appended).
+    telegram_token: str | None = None
+    telegram_webhook_url: str | None = None  # public HTTPS URL ending in /webhook/telegram
+    telegram_secret: str | None = None  # X-Telegram-Bot-Api-Secret-Token; derived if unset
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_staff_chat_id: int | None = None  # the centre's staff group
 
     @field_validator("database_url")
     @classmethod

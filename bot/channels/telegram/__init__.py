@@ -1,0 +1,282 @@
+"""The Telegram channel: PTB Application on the aiohttp app, by webhook or by polling.
+
+`setup(app)` mounts POST /webhook/telegram and runs the bot with the app's lifecycle;
+`make_sender(settings)` sends outside any update (hand-offs, campaigns). Neither does
+anything without TELEGRAM_TOKEN. The parts: updates.py (Update -> Incoming), render.py
+(Reply -> Bot API messages), sender.py (sending, error mapping, retries), admin.py
+(webhook registration and the command menu).
+"""
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from telegram import Bot, ChatMember, Message, Update
+from telegram.ext import Application, ContextTypes, TypeHandler, Updater
+
+from bot.channels.telegram.render import callback_data, render, split_text
+from bot.channels.telegram.sender import (
+    NO_RETRY,
+    RetryPolicy,
+    TelegramSender,
+    call_with_retry,
+)
+from bot.channels.telegram.updates import CHANNEL as CHANNEL_NAME
+from bot.channels.telegram.updates import to_incoming
+from bot.delivery import DeliveryError, Unreachable
+from bot.engine import Engine
+from bot.settings import Settings
+from storage.conversations import mark_unreachable
+
+__all__ = [
+    "CHANNEL",
+    "WEBHOOK_PATH",
+    "RetryPolicy",
+    "TelegramChannel",
+    "TelegramSender",
+    "callback_data",
+    "enable_polling",
+    "make_sender",
+    "render",
+    "setup",
+    "split_text",
+    "webhook_secret",
+]
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhook/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Edits and channel posts are not asked for at all; the adapter ignores them if they come anyway.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+POLL_TIMEOUT_SECONDS = 30
+
+
+def webhook_secret(settings: Settings) -> str:
+    """TELEGRAM_SECRET, or one derived from the token so a webhook is never left unprotected."""
+    if settings.telegram_secret:
+        return settings.telegram_secret
+    token = settings.telegram_token or ""
+    return hashlib.sha256(f"troly-webhook:{token}".encode()).hexdigest()[:48]
+
+
+def file_url(api_url: str) -> str:
+    """PTB's base_file_url next to base_url: '.../bot' -> '.../file/bot'."""
+    if api_url.endswith("/bot"):
+        return api_url[: -len("bot")] + "file/bot"
+    return api_url.rstrip("/") + "/file/bot"
+
+
+def hide_token_from_logs() -> None:
+    """httpx logs every request URL at INFO, and Bot API URLs contain the token."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def make_bot(settings: Settings) -> Bot:
+    assert settings.telegram_token, "TELEGRAM_TOKEN is not set"
+    hide_token_from_logs()
+    return Bot(
+        settings.telegram_token,
+        base_url=settings.telegram_api_url,
+        base_file_url=file_url(settings.telegram_api_url),
+    )
+
+
+class TelegramChannel:
+    """Updates in, replies out; the PTB Application runs with the aiohttp app."""
+
+    def __init__(self, settings: Settings, engine: Engine, retry: RetryPolicy | None = None):
+        assert settings.telegram_token, "TELEGRAM_TOKEN is not set"
+        self.settings = settings
+        self.engine = engine
+        self.retry = retry or RetryPolicy()  # tests swap in a recording sleep
+        self.polling = False
+        self.application = (
+            Application.builder()
+            .token(settings.telegram_token)
+            .base_url(settings.telegram_api_url)
+            .base_file_url(file_url(settings.telegram_api_url))
+            .updater(None)  # webhook updates come through aiohttp; polling adds one at start
+            .build()
+        )
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self._updater: Updater | None = None
+
+    @property
+    def bot(self) -> Bot:
+        return self.application.bot
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.application.initialize()  # getMe, against TELEGRAM_API_URL
+        await self.application.start()
+        if self.polling:
+            self._updater = Updater(self.bot, self.application.update_queue)
+            await self._updater.initialize()
+            # Removes any webhook first: Telegram delivers one way at a time.
+            await self._updater.start_polling(
+                timeout=POLL_TIMEOUT_SECONDS, allowed_updates=ALLOWED_UPDATES
+            )
+            log.info("telegram: polling as @%s", self.bot.username)
+        else:
+            log.info("telegram: webhook %s ready for @%s", WEBHOOK_PATH, self.bot.username)
+
+    async def stop(self) -> None:
+        if self._updater is not None:
+            if self._updater.running:
+                await self._updater.stop()
+            await self._updater.shutdown()
+            self._updater = None
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    # -- updates ---------------------------------------------------------------------------
+
+    async def process(self, data: dict) -> None:
+        """One update as the webhook or a test delivers it; never raises."""
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception:
+            log.exception("telegram: unreadable update %s", data.get("update_id"))
+            return
+        try:
+            await self.application.process_update(update)
+        except Exception:
+            log.exception("telegram: update %s failed", update.update_id)
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.my_chat_member is not None:
+            await self._on_membership(update)
+            return
+        incoming = to_incoming(update, self.bot.username, self.settings.telegram_staff_chat_id)
+        if update.callback_query is not None:
+            # Stop the spinner and retire the old keyboard while the engine works.
+            _, _, replies = await asyncio.gather(
+                self._answer_callback(update),
+                self._retire_keyboard(update),
+                self.engine.handle(incoming) if incoming else _nothing(),
+            )
+        elif incoming is None:
+            log.debug("telegram: update %s ignored", update.update_id)
+            return
+        else:
+            replies = await self.engine.handle(incoming)
+        if incoming is None or not replies:
+            return
+        sender = TelegramSender(self.bot, self.retry)
+        try:
+            await sender.send(incoming.chat_id, replies)
+        except Unreachable:
+            log.info("telegram: %s unreachable, marked", incoming.chat_id)
+            await self._mark_unreachable(incoming.chat_id)
+        except DeliveryError as error:
+            log.warning("telegram: update %s: reply not delivered: %s", update.update_id, error)
+        except Exception:
+            log.exception("telegram: update %s: could not render or send", update.update_id)
+            try:
+                await sender.send(incoming.chat_id, [self.engine.fallback()])
+            except Exception:
+                log.exception("telegram: update %s: fallback not delivered", update.update_id)
+
+    async def _on_membership(self, update: Update) -> None:
+        change = update.my_chat_member
+        if change is None or change.chat.type != "private":
+            return
+        if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
+            await self._mark_unreachable(str(change.chat.id))
+
+    async def _answer_callback(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None
+        try:
+            await call_with_retry(lambda: self.bot.answer_callback_query(query.id), NO_RETRY)
+        except DeliveryError as error:
+            log.info("telegram: callback %s not answered: %s", query.id, error)
+
+    async def _retire_keyboard(self, update: Update) -> None:
+        """Pressing a button removes that keyboard, so an old one cannot be pressed again."""
+        query = update.callback_query
+        message = query.message if query else None
+        if not isinstance(message, Message) or message.reply_markup is None:
+            return
+        try:
+            await call_with_retry(
+                lambda: self.bot.edit_message_reply_markup(
+                    chat_id=message.chat.id, message_id=message.message_id, reply_markup=None
+                ),
+                NO_RETRY,
+            )
+        except DeliveryError as error:  # too old to edit, already edited: nothing to fix
+            log.info("telegram: keyboard of %s left as is: %s", message.message_id, error)
+
+    async def _mark_unreachable(self, chat_id: str) -> None:
+        async with self.engine.database.session() as session, session.begin():
+            await mark_unreachable(session, CHANNEL_NAME, chat_id)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error("telegram: update %s failed", update_id, exc_info=context.error)
+
+
+async def _nothing() -> list:
+    return []
+
+
+CHANNEL = web.AppKey("telegram_channel", TelegramChannel)
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """Telegram's POST: 403 without our secret, 400 if unreadable, otherwise always 200."""
+    channel = request.app[CHANNEL]
+    given = request.headers.get(SECRET_HEADER, "")
+    if not hmac.compare_digest(given.encode(), webhook_secret(channel.settings).encode()):
+        return web.Response(status=403, text="forbidden")
+    try:
+        data = json.loads(await request.read())
+    except (ValueError, UnicodeDecodeError):
+        return web.Response(status=400, text="body must be JSON")
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        return web.Response(status=400, text="body must be a Telegram update")
+    # Answered only once processed: a slow bot slows Telegram down instead of piling up work.
+    await channel.process(data)
+    return web.Response(text="ok")
+
+
+def setup(app: web.Application) -> None:
+    from bot.app import ENGINE, SENDERS, SETTINGS
+
+    settings = app[SETTINGS]
+    if not settings.telegram_token:
+        return
+    hide_token_from_logs()
+    channel = TelegramChannel(settings, app[ENGINE])
+    app[CHANNEL] = channel
+    app[SENDERS][CHANNEL_NAME] = TelegramSender(channel.bot)
+    app.router.add_post(WEBHOOK_PATH, webhook)
+
+    async def run_with_app(app: web.Application) -> AsyncIterator[None]:
+        await channel.start()
+        yield
+        await channel.stop()
+
+    app.cleanup_ctx.append(run_with_app)
+
+
+def enable_polling(app: web.Application) -> None:
+    """Fetch updates with getUpdates instead of waiting for the webhook (no public HTTPS)."""
+    if CHANNEL not in app:
+        raise RuntimeError("TELEGRAM_TOKEN is not set")
+    app[CHANNEL].polling = True
+
+
+def make_sender(settings: Settings) -> TelegramSender | None:
+    if not settings.telegram_token:
+        return None
+    return TelegramSender(make_bot(settings), owns_bot=True)
