@@ -4,7 +4,7 @@ import inspect
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,8 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
+# Within a burst of messages the contact row need not be rewritten every time.
+CONTACT_TOUCH_INTERVAL = timedelta(minutes=5)
 MAX_ATTEMPTS = 3  # a SQLite file locked longer than its busy timeout gets two more chances
 _CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
@@ -60,6 +62,7 @@ class Engine:
         now = self.clock()
         async with self.database.session() as session, session.begin():
             state = await load_conversation(session, incoming.channel, incoming.chat_id, now)
+            seen_recently = now - state.updated_at < CONTACT_TOUCH_INTERVAL
             turn = Turn(incoming, state, self.library, self.matcher, session, now)
             try:
                 replies = await self._dispatch(turn)
@@ -78,7 +81,8 @@ class Engine:
             # Remember what each numbered button meant so typing "2" presses the second one.
             state.choices = [b.action for r in replies for b in r.buttons]
             state.updated_at = now
-            await touch_contact(session, incoming.channel, incoming.chat_id, now, turn.referral)
+            if turn.referral or not seen_recently:
+                await touch_contact(session, incoming.channel, incoming.chat_id, now, turn.referral)
             await save_conversation(session, state)
             await self._log(session, turn, replies)
         return replies

@@ -1,6 +1,6 @@
 """Queries of the conversation area: contacts, conversation state and the message event log."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -11,6 +11,7 @@ from sqlmodel import select
 from storage.models import Contact, Conversation, MessageEvent
 
 MAX_LOGGED_TEXT = 2000
+NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # when a new conversation was last active
 
 
 def _insert(session: AsyncSession, table: type) -> object:
@@ -53,10 +54,17 @@ async def get_contact(session: AsyncSession, channel: str, chat_id: str) -> Cont
 
 
 async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) -> None:
+    """Stop sending to them; their next message (they unblocked us) makes them reachable again."""
     await session.execute(
         update(Contact)
         .where(Contact.channel == channel, Contact.chat_id == chat_id)
         .values(unreachable=True)
+    )
+    # The engine skips rewriting a contact seen minutes ago; forget that, so it is rewritten.
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.channel == channel, Conversation.chat_id == chat_id)
+        .values(updated_at=NEVER)
     )
 
 
@@ -72,7 +80,7 @@ async def load_conversation(
         )
     ).one_or_none()
     if row is None:
-        return Conversation(channel=channel, chat_id=chat_id, updated_at=now)
+        return Conversation(channel=channel, chat_id=chat_id, updated_at=NEVER)
     return Conversation(**row._asdict())
 
 

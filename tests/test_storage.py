@@ -74,3 +74,19 @@ async def test_odd_text_is_stored_as_typed(database: Database, fixture_library: 
         ).scalar_one()
         assert (await session.execute(select(func.count()).select_from(Contact))).scalar() == 1
     assert logged == odd.replace("\x00", "")
+
+
+async def test_a_contact_marked_unreachable_is_reachable_again_when_they_write(
+    database: Database, fixture_library: Library
+) -> None:
+    from storage.conversations import mark_unreachable
+
+    engine = Engine(fixture_library, database)
+    await engine.handle(Incoming("telegram", "42", text="menu"))
+    async with database.session() as session, session.begin():
+        await mark_unreachable(session, "telegram", "42")
+    async with database.session() as session:
+        assert (await session.execute(select(Contact.unreachable))).scalar_one() is True
+    await engine.handle(Incoming("telegram", "42", text="menu"))
+    async with database.session() as session:
+        assert (await session.execute(select(Contact.unreachable))).scalar_one() is False
