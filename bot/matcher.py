@@ -81,7 +81,7 @@ STOPWORDS = frozenset(
     dang duoc de den di do em gi gio giup ha hay hoi hoac huong dan khi khong kieu la lam luc ma
     may minh moi muon nao nay nen nguoi nha nhe nho nhu nhung o oi ong phai ra rang roi sao sang
     sy tai thang the thi theo thu toi tren tu tui va vao vay ve voi vui xin xem dau nhieu lau hom
-    ne nhi u uh vang a` oke ok alo hello hi chao cam on giup do biet duoc roi thoi luon lai them
+    ne nhi u uh a` oke ok alo hello hi chao cam on giup do biet duoc roi thoi luon lai them
     nua tiep truoc sau xong se van mot hai ba bon nam cac nhung nhieu it rat qua lam thay
     """.split()
 )
@@ -155,8 +155,8 @@ class Matcher:
         self,
         guides: list[Guide],
         not_covered: list[NotCovered] | tuple[NotCovered, ...] = (),
-        answer_at: float = 0.42,
-        suggest_at: float = 0.32,
+        answer_at: float = 0.48,
+        suggest_at: float = 0.38,
         margin: float = 0.05,
         lone_syllable: float = 0.3,
         unseen_boost: float = 1.3,
@@ -189,6 +189,7 @@ class Matcher:
         self._samples: list[str] = []
         self._sample_owner: list[int] = []
         self._standalone: set[str] = set()
+        self._chatter_pairs: dict[str, set[int]] = defaultdict(set)
         for index, guide in enumerate(guides):
             tiers = (
                 (STRENGTH_TITLE_KEYWORD, [guide.title, *guide.keywords]),
@@ -201,13 +202,14 @@ class Matcher:
                     for term in _content(words) + _bigrams(words):
                         known = self._strength[term].get(index, 0.0)
                         self._strength[term][index] = max(known, strength)
+            for phrase in (guide.title, *guide.keywords):
+                for a, b in pairwise(_words(normalize(phrase))):
+                    if a in STOPWORDS and b in STOPWORDS:
+                        self._chatter_pairs[f"{a} {b}"].add(index)
             for keyword in guide.keywords:
                 words = _words(normalize(keyword))
                 if len(words) == 1:
                     self._standalone.add(words[0])
-            for phrase in (guide.title, *guide.keywords, *guide.questions):
-                self._samples.append(" ".join(_content(_words(normalize(phrase)))))
-                self._sample_owner.append(index)
         total = max(len(guides), 1)
         # Only strong uses (title, keywords, questions) make a word common: body text says a lot.
         self._idf = {
@@ -216,6 +218,10 @@ class Matcher:
         }
         self._unseen_idf = self.unseen_boost * math.log(1 + 2 * total)
         self._vocabulary = [t for t in self._idf if " " not in t and len(t) >= 3]
+        # Two chatter words in a keyword can still name a thing ("mới đẻ", "máy mới").
+        self._phrase_pairs = {
+            pair: owners for pair, owners in self._chatter_pairs.items() if len(owners) <= 3
+        }
         # Multi-word keywords found whole in a query are the surest sign of what it is about.
         self._phrases: dict[str, set[int]] = defaultdict(set)
         for index, guide in enumerate(guides):
@@ -223,13 +229,13 @@ class Matcher:
                 phrase = normalize(keyword)
                 if len(phrase.split()) >= 2:
                     self._phrases[phrase].add(index)
+        for index, guide in enumerate(guides):
+            for phrase in (guide.title, *guide.keywords, *guide.questions):
+                self._samples.append(" ".join(self._meaningful(_words(normalize(phrase)))))
+                self._sample_owner.append(index)
         self._ngram_index, self._ngram_idf = self._index_ngrams(guides)
-        self.weights = (
-            1.0,
-            0.3,
-            0.1,
-            0.6,
-        )  # coverage, closeness, phrase, n-grams: tuned on tests/data
+        # Coverage, closeness to a sample, whole keyword phrase, n-grams: tuned on tests/data.
+        self.weights = (1.0, 0.6, 0.2, 0.6)
         self.sample_scorer = fuzz.token_sort_ratio
 
     @staticmethod
@@ -251,7 +257,9 @@ class Matcher:
         for guide in guides:
             phrases = (guide.title, *guide.keywords, *guide.questions)
             documents.append(
-                self._ngrams(" ".join(" ".join(_content(_words(normalize(p)))) for p in phrases))
+                self._ngrams(
+                    " ".join(" ".join(self._meaningful(_words(normalize(p)))) for p in phrases)
+                )
             )
         frequency: dict[str, int] = defaultdict(int)
         for document in documents:
@@ -281,29 +289,47 @@ class Matcher:
 
     def _correct(self, word: str) -> str:
         """Map a typo onto a known word ('vnied' -> 'vneid'); leave real unknowns alone."""
-        if word in self._idf or len(word) < 4 or word.isdigit():
+        if word in self._idf or word in STOPWORDS or len(word) < 4 or word.isdigit():
             return word
         found = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80)
         return found[0] if found else word
 
+    def _meaningful(self, words: list[str]) -> list[str]:
+        """Content words, plus chatter words that form a telling pair with a neighbour."""
+        kept = []
+        for i, word in enumerate(words):
+            pairs = [f"{a} {b}" for a, b in pairwise(words[max(i - 1, 0) : i + 2])]
+            if word not in STOPWORDS or any(p in self._phrase_pairs for p in pairs):
+                kept.append(word)
+        return kept
+
     def _coverage(self, words: list[str]) -> tuple[dict[int, float], float]:
-        """Per guide, the idf-weighted share of the query's content syllables it explains."""
+        """Per guide, the idf-weighted share of the query's meaningful syllables it explains."""
         explained: dict[int, float] = defaultdict(float)
         total_weight = 0.0
+        meaningful = set(self._meaningful(words))
         for i, word in enumerate(words):
-            if word in STOPWORDS:
+            if word not in meaningful:
                 continue
-            weight = self._idf.get(word, self._unseen_idf)
-            total_weight += weight
             covered: dict[int, float] = {}
-            factor = 1.0 if word in self._standalone else self.lone_syllable
-            for index, strength in self._strength.get(word, {}).items():
-                covered[index] = factor * strength
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(words):
-                    pair = f"{words[min(i, j)]} {words[max(i, j)]}"
-                    for index, strength in self._strength.get(pair, {}).items():
-                        covered[index] = max(covered.get(index, 0.0), strength)
+            if word in STOPWORDS:
+                weight = math.log(1 + len(self.guides) / 3)
+                for j in (i - 1, i + 1):
+                    if 0 <= j < len(words):
+                        pair = f"{words[min(i, j)]} {words[max(i, j)]}"
+                        for index in self._phrase_pairs.get(pair, ()):
+                            covered[index] = STRENGTH_QUESTION
+            else:
+                weight = self._idf.get(word, self._unseen_idf)
+                factor = 1.0 if word in self._standalone else self.lone_syllable
+                for index, strength in self._strength.get(word, {}).items():
+                    covered[index] = factor * strength
+                for j in (i - 1, i + 1):
+                    if 0 <= j < len(words):
+                        pair = f"{words[min(i, j)]} {words[max(i, j)]}"
+                        for index, strength in self._strength.get(pair, {}).items():
+                            covered[index] = max(covered.get(index, 0.0), strength)
+            total_weight += weight
             for index, share in covered.items():
                 explained[index] += weight * share
         return explained, total_weight
@@ -314,7 +340,7 @@ class Matcher:
         explained, total_weight = self._coverage(words)
         if not explained:
             return {}
-        content = " ".join(_content(words))
+        content = " ".join(self._meaningful(words))
         closeness: dict[int, float] = defaultdict(float)
         for _, score, position in process.extract(
             content, self._samples, scorer=self.sample_scorer, limit=40

@@ -7,8 +7,8 @@ from bot.matcher import Matcher, normalize
 from tests.matcher_eval import evaluate, read_queries
 
 # Measured figures sit a little above these floors; a change that drops below them is a regression.
-MIN_TOP1 = 0.85
-MIN_REJECTED = 0.85
+MIN_TOP1 = 0.90
+MIN_REJECTED = 0.88
 MAX_CONFIDENT_WRONG = 0.04  # a wrong confident answer is worse than "I don't know"
 
 
@@ -42,7 +42,7 @@ def test_accuracy_on_labelled_queries(matcher: Matcher, name: str) -> None:
     result = evaluate(matcher, queries)
     print("\n" + result.summary(name))
     assert result.in_scope >= 80 and result.out_of_scope >= 30
-    floor = 0.05 if "holdout" in name else 0.0  # held out: never tuned on, allowed a little less
+    floor = 0.03 if "holdout" in name else 0.0  # held out: never tuned on, allowed a little less
     assert result.top1_rate >= MIN_TOP1 - floor, "\n".join(result.misses)
     assert result.rejection_rate >= MIN_REJECTED - floor, "\n".join(result.misses)
     assert result.answered_wrong <= MAX_CONFIDENT_WRONG * result.in_scope
