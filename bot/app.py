@@ -35,7 +35,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app[ENGINE] = engine
     app[LIBRARY] = engine.library
     app[DATABASE] = engine.database
-    app[SENDERS] = {}
+    # The engine sends on its own too (hand-offs, ticket notices): it shares the app's senders.
+    engine.settings = settings
+    app[SENDERS] = engine.senders
     app.router.add_get("/healthz", healthz)
     for module_info in pkgutil.iter_modules(bot.channels.__path__):
         module = importlib.import_module(f"bot.channels.{module_info.name}")

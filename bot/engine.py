@@ -9,10 +9,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery import Sender
 from bot.library import Library
 from bot.links import parse_start_payload
 from bot.matcher import Matcher, normalize
 from bot.messages import Button, Incoming, Reply
+from bot.privacy import erased, screen
+from bot.sessions import after_turn, in_staff_room
+from bot.settings import Settings
 from handlers import load_handlers
 from handlers.routing import Replies, Router, Turn
 from storage.conversations import load_conversation, log_events, save_conversation, touch_contact
@@ -33,10 +37,14 @@ class Engine:
         database: Database,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         router: Router | None = None,
+        settings: Settings | None = None,
     ):
         self.library = library
         self.database = database
         self.clock = clock
+        self.settings = settings or Settings()
+        # Filled by the app with every configured channel's sender (hand-offs, notices).
+        self.senders: dict[str, Sender] = {}
         self.router = router or load_handlers()
         self.matcher = Matcher.for_library(library)
 
@@ -60,10 +68,15 @@ class Engine:
 
     async def _handle(self, incoming: Incoming) -> Replies:
         now = self.clock()
+        # Secrets people type are taken out before any handler, log or table sees the text.
+        incoming, secrets = screen(incoming)
         async with self.database.session() as session, session.begin():
             state = await load_conversation(session, incoming.channel, incoming.chat_id, now)
             seen_recently = now - state.updated_at < CONTACT_TOUCH_INTERVAL
-            turn = Turn(incoming, state, self.library, self.matcher, session, now)
+            turn = Turn(
+                incoming, state, self.library, self.matcher, session, now,
+                settings=self.settings, senders=self.senders,
+            )  # fmt: skip
             try:
                 replies = await self._dispatch(turn)
             except OperationalError:
@@ -78,6 +91,9 @@ class Engine:
                 )
                 turn.note("error", outcome="error")
                 replies = [self.fallback()]
+            if erased(turn):
+                return replies  # nothing of theirs is written back
+            replies = await after_turn(turn, replies, secrets)
             # Remember what each numbered button meant so typing "2" presses the second one.
             state.choices = [b.action for r in replies for b in r.buttons]
             state.updated_at = now
@@ -89,6 +105,8 @@ class Engine:
 
     async def _dispatch(self, turn: Turn) -> Replies:
         incoming, router = turn.incoming, self.router
+        if in_staff_room(turn) and "staffroom" in router.actions:
+            return await router.actions["staffroom"](turn)
         if incoming.referral:
             guide_id, source = parse_start_payload(incoming.referral)
             turn.referral = source

@@ -312,7 +312,7 @@ def _read_texts(reader: _Reader, fill: _Filler) -> dict[str, str]:
 
 
 # Placeholders texts.yaml may use that the code fills at reply time.
-RUNTIME_PLACEHOLDERS = {"title", "number", "total", "heading", "code", "query", "hours"}
+RUNTIME_PLACEHOLDERS = {"title", "number", "total", "heading", "code", "query", "hours", "due"}
 
 
 def _read_guides(reader: _Reader, topics: dict[str, Topic], fill: _Filler) -> dict[str, Guide]:

@@ -2,6 +2,7 @@
 
 from bot.messages import Button, Reply
 from handlers.routing import Replies, Turn, router
+from handlers.subscription import subscribed_notice
 
 
 def menu_buttons(turn: Turn) -> tuple[Button, ...]:
@@ -21,7 +22,8 @@ def main_menu(turn: Turn, lead: str | None = None) -> Replies:
 @router.on_command("/start", "start", "bắt đầu", "xin chào", "chào", "hi", "hello")
 async def start(turn: Turn) -> Replies:
     turn.note("start")
-    return main_menu(turn, turn.text("welcome"))
+    notice = await subscribed_notice(turn)  # first conversation: they get news, how to stop
+    return main_menu(turn, "\n".join(t for t in (turn.text("welcome"), notice) if t))
 
 
 @router.on_command("menu", "/menu", "0", "trang chủ", "về menu", "trở về", "danh mục")

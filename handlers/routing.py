@@ -8,9 +8,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.delivery import Sender
 from bot.library import Library
 from bot.matcher import Matcher, normalize
 from bot.messages import Button, Incoming, Reply
+from bot.settings import Settings
 from storage.models import Conversation
 
 Replies = list[Reply]
@@ -30,6 +32,9 @@ class Turn:
     now: datetime
     referral: str | None = None
     log: dict[str, Any] = field(default_factory=dict)
+    settings: Settings = field(default_factory=Settings)
+    # Senders of every configured channel: hand-offs and notices go to other chats.
+    senders: dict[str, Sender] = field(default_factory=dict)
 
     def note(self, handler: str, **fields: Any) -> None:
         """Say what this turn did, for the event log: guide_id, step, outcome."""

@@ -1,9 +1,9 @@
 """SQLModel tables. Alembic migrations in storage/migrations own the schema."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -89,3 +89,199 @@ class StaffMember(SQLModel, table=True):
     chat_id: str | None = Field(default=None, max_length=128)
     active: bool = True
     created_at: datetime = _when()
+
+
+# --- support sessions, ratings, hand-offs, feedback tickets, in-person log (issue 7) ---------
+
+
+class SupportSession(SQLModel, table=True):
+    """One visit of a citizen: opens after a silence, closes when the next silence begins."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    contact_ref: str | None = Field(default=None, max_length=32, index=True)  # pseudonym
+    started_at: datetime = _when(index=True)
+    ended_at: datetime = _when()  # the last message so far
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    outcome: str = Field(default="abandoned", max_length=12)  # see bot/sessions.py OUTCOMES
+    referral: str | None = Field(default=None, max_length=64)
+    rating_asked: bool = False
+    helpful: bool | None = None
+    satisfaction: int | None = None  # 1 Rất hài lòng, 2 Hài lòng, 3 Chưa hài lòng
+    comment: str | None = None
+
+
+class SessionGuide(SQLModel, table=True):
+    """A guide opened in a session: the furthest step reached and whether it was finished."""
+
+    session_id: int = Field(foreign_key="supportsession.id", primary_key=True, ondelete="CASCADE")
+    guide_id: str = Field(primary_key=True, max_length=80)
+    furthest_step: int = 1
+    finished: bool = False
+
+
+class Handoff(SQLModel, table=True):
+    """A citizen's question handed to the staff group, until a staff member closes it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int | None = Field(default=None, index=True)
+    channel: str = Field(max_length=20)
+    chat_id: str | None = Field(default=None, max_length=128)  # None once the citizen erased it
+    question: str | None = None
+    opened_at: datetime = _when(index=True)
+    first_response_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Ticket(SQLModel, table=True):
+    """A feedback ticket (phản ánh, kiến nghị) with a readable number and a due date."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=20, unique=True)  # PA-2026-000123
+    channel: str = Field(max_length=20)
+    chat_id: str | None = Field(default=None, max_length=128)  # None once the citizen erased it
+    content: str
+    reply_contact: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="open", max_length=10)  # open, answered, closed
+    created_at: datetime = _when(index=True)
+    due: date
+    answer: str | None = None
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    answered_by: str | None = Field(default=None, max_length=120)
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class TicketCounter(SQLModel, table=True):
+    """The last ticket number given out in a year; bumped in the ticket's own transaction."""
+
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class StaffThread(SQLModel, table=True):
+    """A message the bot posted in the staff group, and the hand-off or ticket it is about."""
+
+    channel: str = Field(primary_key=True, max_length=20)
+    message_id: str = Field(primary_key=True, max_length=64)
+    handoff_id: int | None = Field(default=None, foreign_key="handoff.id", ondelete="CASCADE")
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", ondelete="CASCADE")
+
+
+class SupportLogEntry(SQLModel, table=True):
+    """Help given in person: at the counter, at a market-day stall, at a village meeting."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    topic: str = Field(max_length=120)
+    place: str = Field(max_length=120)
+    people: int = 1
+    submitted_online: bool = False
+    helper_id: int | None = Field(default=None, foreign_key="staffmember.id")
+    helper_name: str = Field(max_length=120)
+    created_at: datetime = _when()
+
+
+class ZaloToken(SQLModel, table=True):
+    """The OA's OAuth pair. Refresh tokens are single-use: this row is the only copy that counts."""
+
+    app_id: str = Field(primary_key=True, max_length=32)
+    access_token: str = ""  # empty until the first refresh
+    refresh_token: str
+    access_expires_at: datetime = _when()
+    refresh_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    updated_at: datetime = _when()
+
+
+class ZaloInboxEvent(SQLModel, table=True):
+    """A webhook event stored before it is acknowledged, so a crash cannot lose it."""
+
+    __table_args__ = (UniqueConstraint("channel", "event_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)  # "zalo" or "zalo_bot"
+    event_id: str = Field(max_length=128)  # msg_id / message_id: redeliveries collide here
+    chat_id: str = Field(default="", max_length=128)
+    body: str  # the event as received
+    received_at: datetime = _when()
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    attempts: int = 0
+    processed_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), index=True)
+    )
+
+
+# -- campaigns and subscribers (issue 8) ----------------------------------------------------
+
+
+class Subscription(SQLModel, table=True):
+    """A contact's choice about campaign messages: opted out or not, and self-chosen tags.
+
+    No row means subscribed with no tags: everybody who talked to the bot is a subscriber.
+    """
+
+    contact_id: int = Field(primary_key=True, foreign_key="contact.id", ondelete="CASCADE")
+    opted_out: bool = False
+    opted_out_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _when()
+
+
+class Campaign(SQLModel, table=True):
+    """One broadcast: the message, who gets it, when, and where it is in its life."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    text: str
+    image: str | None = Field(default=None, max_length=500)  # a URL or a local file path
+    guide_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    audience_channel: str | None = Field(default=None, max_length=20)  # None: every channel
+    audience_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # draft -> scheduled -> sending -> finished; paused and cancelled on the way.
+    state: str = Field(default="draft", max_length=12, index=True)
+    scheduled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    alert_id: str | None = Field(default=None, max_length=80)
+    created_by: str | None = Field(default=None, max_length=120)
+    created_at: datetime = _when()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One campaign message for one contact; the unique pair is what prevents a double send.
+
+    States: pending -> sending (claimed and committed before the network call) -> sent, or
+    failed / blocked / outside_window / opted_out / cancelled; 'sending' rows left behind by a
+    dead worker become 'uncertain' and are never sent again.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id"),
+        # The claim query: this campaign's pending rows, oldest first.
+        Index("ix_outbox_campaign_state", "campaign_id", "state", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id")
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=128)
+    state: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _when()
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    worker: str | None = Field(default=None, max_length=80)
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    error: str | None = Field(default=None, max_length=300)
+
+
+class CampaignOpen(SQLModel, table=True):
+    """A person opened a guide from a campaign message (its button): the reach figure's source."""
+
+    __table_args__ = (UniqueConstraint("campaign_id", "contact_id", "guide_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id", ondelete="CASCADE")
+    guide_id: str = Field(max_length=80)
+    at: datetime = _when()

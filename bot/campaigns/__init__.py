@@ -1,0 +1,40 @@
+"""Campaigns: broadcasts to subscribers through an outbox that survives crashes.
+
+control.py is the campaign's life (create, schedule, send, pause, ...), sender.py the loop that
+empties the outbox at each channel's rate, ratelimit.py the token bucket; the tables and
+queries are in storage/campaigns.py and storage/subscribers.py.
+"""
+
+from bot.campaigns.control import (
+    CampaignError,
+    alert_fields,
+    campaign_replies,
+    cancel,
+    create,
+    pause,
+    preview,
+    reach,
+    resume,
+    run_due,
+    schedule,
+    send,
+    start,
+)
+from bot.campaigns.sender import CampaignSender
+
+__all__ = [
+    "CampaignError",
+    "CampaignSender",
+    "alert_fields",
+    "campaign_replies",
+    "cancel",
+    "create",
+    "pause",
+    "preview",
+    "reach",
+    "resume",
+    "run_due",
+    "schedule",
+    "send",
+    "start",
+]

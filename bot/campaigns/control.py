@@ -1,0 +1,213 @@
+"""Campaign life: create (also from a fraud alert), preview, schedule, send, pause, resume, cancel.
+
+draft -> scheduled -> sending -> finished; pause holds a scheduled or sending campaign and
+resume puts it back; cancel ends it for good (rows not yet sent are marked 'cancelled').
+"""
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.campaigns.sender import CampaignSender, Clock, Progress, Sleep
+from bot.delivery import Sender
+from bot.library import Library
+from bot.matcher import normalize
+from bot.messages import Button, Reply
+from bot.settings import Settings
+from storage import campaigns as store
+from storage.db import Database
+from storage.models import Campaign
+
+OPEN_ACTION = "c"  # button payload c:<campaign id>:<guide id>, see handlers/campaign_open.py
+
+
+class CampaignError(Exception):
+    """Something staff asked for that cannot be done; the message says why, in plain words."""
+
+
+def rates(settings: Settings) -> dict[str, float]:
+    zalo = settings.campaign_zalo_rate
+    return {"telegram": settings.campaign_telegram_rate, "zalo": zalo, "zalo_bot": zalo}
+
+
+def campaign_replies(campaign: Campaign, library: Library) -> list[Reply]:
+    """The message as people get it: text, image, one button per guide, and the way out."""
+    buttons = [
+        Button(library.guides[g].title, action=f"{OPEN_ACTION}:{campaign.id}:{g}")
+        for g in campaign.guide_ids
+        if g in library.guides
+    ]
+    buttons.append(Button(library.text("btn_unsubscribe"), action="sub:off"))
+    text = f"{campaign.text}\n\n{library.text('campaign_footer')}"
+    return [Reply(text, tuple(buttons), campaign.image)]
+
+
+def alert_fields(library: Library, alert_id: str) -> dict[str, str]:
+    """A fraud alert of the library as a campaign's title and text."""
+    alert = library.alerts.get(alert_id)
+    if alert is None:
+        known = ", ".join(sorted(library.alerts)) or "none"
+        raise CampaignError(f"No alert with id '{alert_id}'. Alerts: {known}.")
+    return {"title": alert.title, "text": alert.body, "alert_id": alert.id}
+
+
+async def create(
+    database: Database,
+    library: Library,
+    *,
+    title: str,
+    text: str,
+    now: datetime,
+    image: str | None = None,
+    guide_ids: Sequence[str] = (),
+    channel: str | None = None,
+    tags: Sequence[str] = (),
+    alert_id: str | None = None,
+    created_by: str | None = None,
+) -> Campaign:
+    unknown = [g for g in guide_ids if g not in library.guides]
+    if unknown:
+        raise CampaignError(f"Unknown guide id(s): {', '.join(unknown)}.")
+    if not text.strip():
+        raise CampaignError("A campaign needs a message text.")
+    campaign = Campaign(
+        title=title.strip() or text.strip().splitlines()[0][:200],
+        text=text.strip(),
+        image=image,
+        guide_ids=list(guide_ids),
+        audience_channel=channel,
+        audience_tags=list(tags),
+        alert_id=alert_id,
+        created_by=created_by,
+        created_at=now,
+    )
+    async with database.session() as session, session.begin():
+        await store.add_campaign(session, campaign)
+    return campaign
+
+
+async def get(database: Database, campaign_id: int) -> Campaign:
+    async with database.session() as session:
+        campaign = await store.get_campaign(session, campaign_id)
+    if campaign is None:
+        raise CampaignError(f"No campaign {campaign_id}.")
+    return campaign
+
+
+async def _move(
+    database: Database, campaign_id: int, new: str, allowed: Sequence[str], **values: object
+) -> None:
+    async with database.session() as session, session.begin():
+        campaign = await store.get_campaign(session, campaign_id)
+        if campaign is None:
+            raise CampaignError(f"No campaign {campaign_id}.")
+        if not await store.change_state(session, campaign_id, new, allowed, **values):
+            raise CampaignError(
+                f"Campaign {campaign_id} is {campaign.state}; it must be "
+                f"{' or '.join(allowed)} for that."
+            )
+        if new == "cancelled":
+            await store.cancel_pending(session, campaign_id)
+
+
+async def schedule(database: Database, campaign_id: int, at: datetime) -> None:
+    await _move(database, campaign_id, "scheduled", ("draft", "scheduled"), scheduled_at=at)
+
+
+async def pause(database: Database, campaign_id: int) -> None:
+    await _move(database, campaign_id, "paused", ("scheduled", "sending"))
+
+
+async def resume(database: Database, campaign_id: int) -> None:
+    """Back to sending if it had started, else back to waiting for its time."""
+    campaign = await get(database, campaign_id)
+    target = "sending" if campaign.started_at is not None else "scheduled"
+    await _move(database, campaign_id, target, ("paused",))
+
+
+async def cancel(database: Database, campaign_id: int) -> None:
+    await _move(database, campaign_id, "cancelled", ("draft", "scheduled", "sending", "paused"))
+
+
+@dataclass(frozen=True)
+class Preview:
+    replies: list[Reply]
+    will_send: Counter[str]  # channel -> people who will get it
+    held_back: Counter[str]  # blocked, outside_window
+
+
+async def preview(
+    database: Database, library: Library, campaign_id: int, channels: Sequence[str], now: datetime
+) -> Preview:
+    campaign = await get(database, campaign_id)
+    async with database.session() as session:
+        members = await store.audience(session, campaign, channels, now, normalize)
+    return Preview(
+        campaign_replies(campaign, library),
+        Counter(m.channel for m in members if m.state == "pending"),
+        Counter(m.state for m in members if m.state != "pending"),
+    )
+
+
+async def start(
+    database: Database, campaign_id: int, channels: Sequence[str], now: datetime
+) -> bool:
+    """Draft or scheduled -> sending now, with its outbox written; False if already past that."""
+    async with database.session() as session, session.begin():
+        return await store.start_sending(session, campaign_id, channels, now, normalize)
+
+
+async def send(
+    database: Database,
+    library: Library,
+    senders: dict[str, Sender],
+    campaign_id: int,
+    *,
+    settings: Settings,
+    clock: Clock = lambda: datetime.now(UTC),
+    sleep: Sleep = asyncio.sleep,
+    on_progress: Progress | None = None,
+) -> Campaign:
+    """Start the campaign if it has not started, then send what is left; returns it afterwards."""
+    await start(database, campaign_id, list(senders), clock())
+    campaign = await get(database, campaign_id)
+    if campaign.state == "sending":
+        sender = CampaignSender(
+            database,
+            senders,
+            rates(settings),
+            concurrency=settings.campaign_concurrency,
+            clock=clock,
+            sleep=sleep,
+            on_progress=on_progress,
+        )
+        await sender.run(campaign_id, campaign_replies(campaign, library))
+    return await get(database, campaign_id)
+
+
+async def run_due(
+    database: Database,
+    library: Library,
+    senders: dict[str, Sender],
+    *,
+    settings: Settings,
+    clock: Clock = lambda: datetime.now(UTC),
+    sleep: Sleep = asyncio.sleep,
+) -> list[Campaign]:
+    """Send every campaign whose time has come and finish any left half-sent by a crash."""
+    async with database.session() as session:
+        due = await store.due_campaigns(session, clock())
+    return [
+        await send(database, library, senders, c, settings=settings, clock=clock, sleep=sleep)
+        for c in due
+    ]
+
+
+async def reach(database: Database, campaign_id: int) -> tuple[Campaign, store.Reach]:
+    async with database.session() as session:
+        campaign = await store.get_campaign(session, campaign_id)
+        if campaign is None:
+            raise CampaignError(f"No campaign {campaign_id}.")
+        return campaign, await store.reach(session, campaign)

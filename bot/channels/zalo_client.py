@@ -1,0 +1,259 @@
+"""What both Zalo channels share: the HTTP call, text splitting, numbered choices, the inbox.
+
+The inbox is how a webhook answers at once without losing work: the event is written to
+the database, acknowledged, then processed by a worker task of this process. Events of
+one person go to the same worker so their turns stay in order; events left unprocessed by a
+crash are taken up again on start (and by a periodic sweep), each claimed by one process.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from bot.channels.console import render_numbered
+from bot.delivery import TemporaryFailure
+from bot.messages import Reply
+from storage.db import Database
+from storage.zalo import claim_event, mark_processed, pending_events, prune_events, store_events
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # both Zalo APIs: characters per text message
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try one API call: rate limits and network trouble wait, then try again."""
+
+    attempts: int = 3
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+    def delay(self, attempt: int) -> float:
+        return min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+async def call_json(
+    http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
+) -> dict[str, Any]:
+    """One HTTP call whose answer is a JSON object; network trouble and 5xx are temporary."""
+    try:
+        async with http.request(method, url, **kwargs) as response:
+            if response.status >= 500:
+                raise TemporaryFailure(f"HTTP {response.status} from {_where(url)}")
+            body = await response.read()
+    except (aiohttp.ClientError, TimeoutError) as error:
+        raise TemporaryFailure(f"{type(error).__name__} calling {_where(url)}") from error
+    try:
+        data = json.loads(body)
+    except ValueError as error:
+        raise TemporaryFailure(f"unreadable answer from {_where(url)}") from error
+    if not isinstance(data, dict):
+        raise TemporaryFailure(f"unexpected answer from {_where(url)}")
+    return data
+
+
+def _where(url: str) -> str:
+    """The URL without anything secret: Bot Platform URLs carry the token in the path."""
+    head, _, tail = url.rpartition("/")
+    return f"{head.split('/bot', 1)[0]}/.../{tail}" if "/bot" in head else url.split("?")[0]
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Pieces within `limit` characters, cut at paragraph breaks, else lines, else spaces."""
+    if len(text) <= limit:
+        return [text]
+    for separator in ("\n\n", "\n", " "):
+        parts = text.split(separator)
+        if len(parts) > 1:
+            break
+    else:
+        return [text[i : i + limit] for i in range(0, len(text), limit)]
+    pieces: list[str] = []
+    current = ""
+    for part in parts:
+        candidate = f"{current}{separator}{part}" if current else part
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        if len(part) <= limit:
+            current = part
+        else:
+            *whole, current = split_text(part, limit)
+            pieces.extend(whole)
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def numbered_pieces(replies: Sequence[Reply]) -> list[str]:
+    """Each reply's text with its buttons as numbered lines, numbered across all the replies.
+
+    The engine maps a typed number to the n-th button of all the replies together, and the
+    console's render_numbered numbers them that way: each reply's piece is what rendering one
+    more reply adds, so the numbers here are exactly the console's. Images go separately.
+    """
+    pieces, previous = [], ""
+    without_images = [Reply(r.text, r.buttons) for r in replies]
+    for count in range(1, len(replies) + 1):
+        rendered = render_numbered(without_images[:count])
+        pieces.append(rendered[len(previous) :].strip("\n"))
+        previous = rendered
+    return pieces
+
+
+@dataclass
+class InboxSettings:
+    # Worker tasks; one person's events always go to the same one. One is the default: on one
+    # core more turns in flight only make acknowledgements wait longer (bench/zalo_throughput).
+    shards: int = 1
+    lease: timedelta = timedelta(minutes=5)  # a claimed event is retried after this long
+    max_attempts: int = 3
+    keep_processed: timedelta = timedelta(days=7)  # dedupe window for redeliveries
+
+
+class Inbox:
+    """Persist, acknowledge, process: the webhook never waits for the engine or the API."""
+
+    def __init__(
+        self,
+        database: Database,
+        channel: str,
+        process: Callable[[str], Awaitable[None]],
+        clock: Clock = utc_now,
+        settings: InboxSettings | None = None,
+    ):
+        self.database = database
+        self.channel = channel
+        self.process = process
+        self.clock = clock
+        self.settings = settings or InboxSettings()
+        self._queues: list[asyncio.Queue[int]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        # Acknowledging comes first: workers start a database step only when no webhook is
+        # storing an event, so an acknowledgement never queues behind a stream of turns for
+        # the (SQLite) write lock; it waits for one step at most.
+        self._to_store: list[tuple[str, str, str, asyncio.Future[int | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._no_webhook_waiting = asyncio.Event()
+        self._no_webhook_waiting.set()
+
+    async def accept(self, event_id: str, chat_id: str, body: str) -> bool:
+        """Store the event and queue it; False for a redelivery of one already stored."""
+        stored: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._to_store.append((event_id, chat_id, body, stored))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._store_pending())
+        row_id = await stored
+        if row_id is None:
+            return False
+        self._enqueue(row_id, chat_id)
+        return True
+
+    async def _store_pending(self) -> None:
+        """One writer, one transaction for all events waiting: concurrent webhooks never
+        fight each other for the (SQLite) write lock, and workers wait while they store."""
+        self._no_webhook_waiting.clear()
+        try:
+            while self._to_store:
+                batch, self._to_store = self._to_store, []
+                try:
+                    async with self.database.session() as session, session.begin():
+                        rows = [(event_id, chat_id, body) for event_id, chat_id, body, _ in batch]
+                        ids = await store_events(session, self.channel, rows, self.clock())
+                except Exception as error:
+                    for *_, stored in batch:
+                        stored.set_exception(error)
+                    continue
+                for event_id, _, _, stored in batch:
+                    # The same event twice in one batch: the first gets the row, the rest are
+                    # duplicates.
+                    stored.set_result(ids.pop(event_id[:128], None))
+        finally:
+            self._no_webhook_waiting.set()
+
+    async def start(self) -> None:
+        self._queues = [asyncio.Queue() for _ in range(self.settings.shards)]
+        self._tasks = [asyncio.create_task(self._work(q)) for q in self._queues]
+        self._tasks.append(asyncio.create_task(self._sweep_forever()))
+        await self.recover()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def drain(self) -> None:
+        """Wait until every queued event has been processed (tests, graceful shutdown)."""
+        await asyncio.gather(*(queue.join() for queue in self._queues))
+
+    async def recover(self) -> int:
+        """Queue the events a crash or a restart left unprocessed; returns how many."""
+        s = self.settings
+        async with self.database.session() as session:
+            rows = await pending_events(
+                session, self.channel, self.clock(), s.lease, s.max_attempts
+            )
+        for row_id, chat_id in rows:
+            self._enqueue(row_id, chat_id)
+        if rows:
+            log.info("%s: %d unprocessed event(s) taken up again", self.channel, len(rows))
+        return len(rows)
+
+    def _enqueue(self, row_id: int, chat_id: str) -> None:
+        if not self._queues:
+            return  # not started: recover() on start finds it in the database
+        self._queues[hash(chat_id) % len(self._queues)].put_nowait(row_id)
+
+    async def _work(self, queue: asyncio.Queue[int]) -> None:
+        while True:
+            row_id = await queue.get()
+            try:
+                await self._run(row_id)
+            except Exception:
+                log.exception("%s: event %s failed; retried after the lease", self.channel, row_id)
+            finally:
+                queue.task_done()
+
+    async def _run(self, row_id: int) -> None:
+        s = self.settings
+        await self._no_webhook_waiting.wait()
+        async with self.database.session() as session, session.begin():
+            claimed = await claim_event(session, row_id, self.clock(), s.lease, s.max_attempts)
+        if claimed is None:
+            return  # done already, or another process holds it
+        await self._no_webhook_waiting.wait()
+        await self.process(claimed.body)
+        await self._no_webhook_waiting.wait()
+        async with self.database.session() as session, session.begin():
+            await mark_processed(session, row_id, self.clock())
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.lease.total_seconds())
+            try:
+                await self.recover()
+                async with self.database.session() as session, session.begin():
+                    before = self.clock() - self.settings.keep_processed
+                    await prune_events(session, self.channel, before)
+            except Exception:
+                log.exception("%s: inbox sweep failed", self.channel)

@@ -1,0 +1,30 @@
+"""/xoadulieu: a person erases their own contact, state, messages and sessions, after a yes."""
+
+from bot.messages import Reply
+from bot.privacy import ERASED, pseudonym
+from handlers.menu import main_menu
+from handlers.routing import Replies, Turn, router
+from storage.sessions import erase_person
+
+
+@router.on_command("/xoadulieu", "xoadulieu", "xoá dữ liệu", "xóa dữ liệu", "xoá dữ liệu của tôi")
+@router.on_action("erase")
+async def ask_to_erase(turn: Turn) -> Replies:
+    turn.note("privacy", outcome="asked")
+    buttons = (turn.button("btn_erase_yes", "erase_yes"), turn.button("btn_erase_no", "erase_no"))
+    return [Reply(turn.text("erase_confirm"), buttons)]
+
+
+@router.on_action("erase_yes")
+async def erase(turn: Turn) -> Replies:
+    incoming = turn.incoming
+    ref = pseudonym(turn.settings.pseudonym_key, incoming.channel, incoming.chat_id)
+    await erase_person(turn.session, incoming.channel, incoming.chat_id, ref)
+    turn.note("privacy", outcome=ERASED)  # the engine then writes nothing about this turn
+    return [Reply(turn.text("erase_done"), (turn.button("btn_menu", "menu"),))]
+
+
+@router.on_action("erase_no")
+async def keep(turn: Turn) -> Replies:
+    turn.note("privacy", outcome="kept")
+    return main_menu(turn, turn.text("erase_kept"))

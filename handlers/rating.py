@@ -1,0 +1,54 @@
+"""The rating: was it helpful, how satisfied, an optional comment; asked once per session."""
+
+from bot.messages import Reply
+from handlers.menu import main_menu
+from handlers.routing import Replies, Turn, router
+from storage.models import SupportSession
+from storage.sessions import get_session
+
+# Satisfaction levels as stored, with their button text keys; 1 and 2 count as satisfied.
+LEVELS = {1: "btn_very_satisfied", 2: "btn_satisfied", 3: "btn_unsatisfied"}
+SATISFIED = (1, 2)
+
+
+def rating_prompt(turn: Turn) -> Reply:
+    """The first question; the session tracker decides whether it may be asked."""
+    buttons = (turn.button("btn_rating_yes", "rate:h:1"), turn.button("btn_rating_no", "rate:h:0"))
+    return Reply(turn.text("rating_question"), buttons)
+
+
+def ask_once(turn: Turn, session: SupportSession | None) -> Replies:
+    """The rating question, unless this session was already asked: never nag."""
+    if session is None or session.rating_asked:
+        return []
+    session.rating_asked = True
+    return [rating_prompt(turn)]
+
+
+@router.on_action("rate")
+async def rate(turn: Turn, kind: str = "", value: str = "") -> Replies:
+    session = await get_session(turn.session, turn.state.data.get("session"))
+    turn.note("rating", outcome=kind[:20])
+    if session is None or session.satisfaction is not None:
+        return main_menu(turn, turn.text("rating_thanks"))
+    session.rating_asked = True  # a rating given is never asked for again in this session
+    if kind == "h":
+        session.helpful = value == "1"
+        buttons = tuple(turn.button(key, f"rate:s:{level}") for level, key in LEVELS.items())
+        return [Reply(turn.text("rating_scale"), buttons)]
+    if kind == "s" and value.isdigit() and int(value) in LEVELS:
+        session.satisfaction = int(value)
+        turn.state.mode = "rating_comment"
+        return [Reply(turn.text("rating_comment_prompt"), (turn.button("btn_skip", "menu"),))]
+    return main_menu(turn)
+
+
+@router.on_mode("rating_comment")
+async def comment(turn: Turn) -> Replies | None:
+    session = await get_session(turn.session, turn.state.data.get("session"))
+    text = turn.incoming.text.strip()
+    if session is None or not text:
+        return None
+    session.comment = text[:1000]
+    turn.note("rating", outcome="comment")
+    return main_menu(turn, turn.text("rating_thanks"))

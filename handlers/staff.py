@@ -1,0 +1,203 @@
+"""Staff at work: answering in the staff group, the in-person log and the weekly summary.
+
+Only registered staff and volunteers (`troly staff add`, `troly volunteer add`) get anything
+here; a citizen who types a staff command gets the ordinary menu, with no hint it exists.
+"""
+
+import logging
+import re
+import tempfile
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.delivery import DeliveryError
+from bot.messages import Reply
+from handlers.handoff import STAFF_CHANNEL, in_staff_room
+from handlers.menu import main_menu
+from handlers.rating import ask_once
+from handlers.routing import Replies, Turn, router
+from storage.models import Handoff, StaffMember, Ticket
+from storage.sessions import get_handoff, get_session
+from storage.staff import STAFF, member_by_chat
+from storage.support_log import log_support
+from storage.tickets import answer_ticket, close_ticket, list_tickets, thread_of
+
+log = logging.getLogger(__name__)
+
+CLOSE_WORDS = {"/xong", "/dong", "/đóng", "xong", "đóng"}
+# Staff-facing lines (the staff group and staff members' own chats).
+NOT_REGISTERED = (
+    "Tài khoản {user_id} chưa được đăng ký là cán bộ. Người quản trị chạy: "
+    'troly staff add "Họ tên" --channel telegram --chat-id {user_id}'
+)
+RELAYED = "✅ Đã gửi cho người dân (#{id})."
+NOT_DELIVERED = "⚠️ Chưa gửi được cho người dân (#{id}, kênh {channel}): {reason}"
+HANDOFF_CLOSED = "✔️ Đã kết thúc #{id}."
+TICKET_ANSWERED = "✅ Đã trả lời phản ánh {number}."
+TICKET_CLOSED = "✔️ Đã đóng phản ánh {number}."
+NO_OPEN_TICKETS = "Không có phản ánh nào đang chờ."
+TICKET_LINE = "{mark} {number} · hạn {due:%d/%m} · {content}"
+LOG_HELP = (
+    "Ghi nhật ký hỗ trợ trực tiếp, một dòng:\n"
+    "/nhatky chủ đề; nơi hỗ trợ; số người; có/không (đã nộp hồ sơ trực tuyến tại chỗ)\n"
+    "Ví dụ: /nhatky Cài VNeID; chợ Hòa An; 12; có"
+)
+LOGGED = "📒 Đã ghi: {topic} · {place} · {people} người · nộp trực tuyến: {online} · {helper}"
+YES_WORDS = {"có", "co", "c", "yes", "y", "rồi", "roi", "x"}
+
+
+@router.on_action("staffroom")
+async def staff_room(turn: Turn) -> Replies:
+    """Everything said in the staff group; silence for chatter that is not for the bot."""
+    if not in_staff_room(turn):
+        return main_menu(turn)  # a forged button payload from somebody else's chat
+    turn.note("staffroom")
+    incoming = turn.incoming
+    text = incoming.text.strip()
+    first_word = text.split(maxsplit=1)[0].lower() if text else ""
+    member = await member_by_chat(turn.session, STAFF_CHANNEL, incoming.user_id)
+    if member is None:
+        if incoming.reply_to or first_word.startswith("/"):
+            return [Reply(NOT_REGISTERED.format(user_id=incoming.user_id))]
+        return []
+    if first_word in ("/phananh", "/phản_ánh"):
+        return [Reply(await ticket_list(turn))]
+    if first_word == "/baocao":
+        return await weekly_summary(turn)
+    thread = await thread_of(turn.session, STAFF_CHANNEL, incoming.reply_to or "")
+    if thread is None or not text:
+        return []
+    closing = first_word in CLOSE_WORDS and len(text.split()) == 1
+    if thread.handoff_id is not None:
+        handoff = await get_handoff(turn.session, thread.handoff_id)
+        if handoff is not None:
+            return await (close_handoff(turn, handoff) if closing else relay(turn, handoff, text))
+    if thread.ticket_id is not None:
+        ticket = await turn.session.get(Ticket, thread.ticket_id)
+        if ticket is not None:
+            if closing:
+                close_ticket(ticket, turn.now)
+                return [Reply(TICKET_CLOSED.format(number=ticket.number))]
+            return await answer(turn, ticket, text, member)
+    return []
+
+
+async def notify(turn: Turn, channel: str, chat_id: str | None, replies: Replies) -> str | None:
+    """Send to a citizen on their own channel; None when sent, else why not."""
+    sender = turn.senders.get(channel)
+    if chat_id is None:
+        return "erased"
+    if sender is None:
+        return "no_sender"
+    try:
+        await sender.send(chat_id, replies)
+    except DeliveryError as error:
+        log.warning("could not notify %s:%s: %s", channel, chat_id, error)
+        return type(error).__name__
+    return None
+
+
+async def relay(turn: Turn, handoff: Handoff, text: str) -> Replies:
+    message = Reply(
+        f"{turn.text('handoff_staff_says')}\n{text}", (turn.button("btn_menu", "menu"),)
+    )
+    problem = await notify(turn, handoff.channel, handoff.chat_id, [message])
+    if problem:
+        return [Reply(NOT_DELIVERED.format(id=handoff.id, channel=handoff.channel, reason=problem))]
+    handoff.first_response_at = handoff.first_response_at or turn.now
+    return [Reply(RELAYED.format(id=handoff.id))]
+
+
+async def close_handoff(turn: Turn, handoff: Handoff) -> Replies:
+    if handoff.closed_at is None:
+        handoff.closed_at = turn.now
+        session = await get_session(turn.session, handoff.session_id)
+        replies = [Reply(turn.text("handoff_closed")), *ask_once(turn, session)]
+        await notify(turn, handoff.channel, handoff.chat_id, replies)
+    return [Reply(HANDOFF_CLOSED.format(id=handoff.id))]
+
+
+async def answer(turn: Turn, ticket: Ticket, text: str, member: StaffMember) -> Replies:
+    answer_ticket(ticket, text, member.name, turn.now)
+    notice = Reply(f"{turn.text('ticket_answer_notice', code=ticket.number)}\n{text}")
+    problem = await notify(turn, ticket.channel, ticket.chat_id, [notice])
+    reply = TICKET_ANSWERED.format(number=ticket.number)
+    if problem:
+        reply += "\n" + NOT_DELIVERED.format(
+            id=ticket.number, channel=ticket.channel, reason=problem
+        )
+    return [Reply(reply)]
+
+
+async def ticket_list(turn: Turn) -> str:
+    today = turn.now.astimezone(ZoneInfo(turn.settings.timezone)).date()
+    tickets = await list_tickets(turn.session, today)
+    if not tickets:
+        return NO_OPEN_TICKETS
+    return "\n".join(
+        TICKET_LINE.format(
+            mark="🔴" if t.due < today else "🟢", number=t.number, due=t.due, content=t.content[:60]
+        )
+        for t in tickets[:30]
+    )
+
+
+async def weekly_summary(turn: Turn) -> Replies:
+    """This week's figures and charts, as the report command would give them."""
+    from bot.reports import build_report, last_closed_week, write_charts
+
+    period = last_closed_week(turn.now, turn.settings)
+    report = await build_report(turn.session, period, turn.library)
+    charts = write_charts(report, Path(tempfile.mkdtemp(prefix="troly-charts-")))
+    return [Reply(report.summary)] + [Reply("", image=str(path)) for path in charts]
+
+
+async def staff_member(turn: Turn) -> StaffMember | None:
+    return await member_by_chat(turn.session, turn.incoming.channel, turn.incoming.chat_id)
+
+
+@router.on_pattern(r"^\s*/nhatky\b\s*(.*)$")
+async def support_log(turn: Turn, line: str) -> Replies:
+    """Staff and volunteers log in-person help in one line; anybody else sees the menu."""
+    member = await staff_member(turn)
+    if member is None:
+        turn.note("menu")
+        return main_menu(turn)
+    turn.note("staff", outcome="log")
+    parts = [p.strip() for p in re.split(r"[;|]", line)]
+    if len(parts) < 3 or not parts[0] or not parts[1] or not parts[2].isdigit():
+        return [Reply(LOG_HELP)]
+    online = len(parts) > 3 and parts[3].lower() in YES_WORDS
+    local_day = turn.now.astimezone(ZoneInfo(turn.settings.timezone)).date()
+    entry = await log_support(
+        turn.session,
+        day=local_day,
+        topic=parts[0],
+        place=parts[1],
+        people=max(int(parts[2]), 1),
+        submitted_online=online,
+        helper=member,
+        helper_name=None,
+        now=turn.now,
+    )
+    return [
+        Reply(
+            LOGGED.format(
+                topic=entry.topic,
+                place=entry.place,
+                people=entry.people,
+                online="có" if online else "không",
+                helper=entry.helper_name,
+            )
+        )
+    ]
+
+
+@router.on_command("/baocao")
+async def report_command(turn: Turn) -> Replies:
+    member = await staff_member(turn)
+    if member is None or member.role != STAFF:
+        turn.note("menu")
+        return main_menu(turn)
+    turn.note("staff", outcome="report")
+    return await weekly_summary(turn)

@@ -1,0 +1,220 @@
+"""Queries of the Zalo channels: the OA token store (locked refreshes) and the webhook inbox."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from storage.db import Database
+from storage.models import ZaloInboxEvent, ZaloToken
+
+TOKENS = ZaloToken.__table__
+INBOX = ZaloInboxEvent.__table__
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+    refresh_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredToken:
+    app_id: str
+    access_token: str
+    refresh_token: str
+    access_expires_at: datetime
+
+
+def _insert(dialect: str, table: object) -> object:
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def _stored(row: object | None) -> StoredToken | None:
+    if row is None:
+        return None
+    m = row._mapping  # type: ignore[attr-defined]
+    return StoredToken(m["app_id"], m["access_token"], m["refresh_token"], m["access_expires_at"])
+
+
+# -- token store -----------------------------------------------------------------------------
+
+
+async def load_token(database: Database, app_id: str) -> StoredToken | None:
+    """The stored pair without any lock: fine for using an access token, never for refreshing."""
+    async with database.engine.connect() as connection:
+        row = (await connection.execute(select(TOKENS).where(TOKENS.c.app_id == app_id))).first()
+    return _stored(row)
+
+
+async def seed_refresh_token(
+    database: Database, app_id: str, refresh_token: str, now: datetime
+) -> bool:
+    """Store ZALO_REFRESH_TOKEN only if the store is empty: afterwards the database rules."""
+    async with database.engine.begin() as connection:
+        statement = _insert(connection.dialect.name, ZaloToken).values(
+            app_id=app_id,
+            access_token="",
+            refresh_token=refresh_token,
+            access_expires_at=now,
+            updated_at=now,
+        )
+        result = await connection.execute(statement.on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
+async def replace_tokens(database: Database, app_id: str, pair: TokenPair, now: datetime) -> None:
+    """Store a pair from a fresh authorisation (`troly zalo login`), whatever was there before."""
+    values = {
+        "access_token": pair.access_token,
+        "refresh_token": pair.refresh_token,
+        "access_expires_at": pair.access_expires_at,
+        "refresh_expires_at": pair.refresh_expires_at,
+        "updated_at": now,
+    }
+    async with database.engine.begin() as connection:
+        statement = _insert(connection.dialect.name, ZaloToken).values(app_id=app_id, **values)
+        await connection.execute(
+            statement.on_conflict_do_update(index_elements=["app_id"], set_=values)
+        )
+
+
+class LockedToken:
+    """The token row under an exclusive database lock; `store` writes inside the same lock."""
+
+    def __init__(self, connection: AsyncConnection, app_id: str, current: StoredToken | None):
+        self._connection = connection
+        self.app_id = app_id
+        self.current = current
+
+    async def store(self, pair: TokenPair, now: datetime) -> None:
+        """Write the new pair and commit before anyone uses it: the old refresh token is spent."""
+        await self._connection.execute(
+            update(TOKENS)
+            .where(TOKENS.c.app_id == self.app_id)
+            .values(
+                access_token=pair.access_token,
+                refresh_token=pair.refresh_token,
+                access_expires_at=pair.access_expires_at,
+                refresh_expires_at=pair.refresh_expires_at,
+                updated_at=now,
+            )
+        )
+        await self._connection.commit()
+        self.current = StoredToken(
+            self.app_id, pair.access_token, pair.refresh_token, pair.access_expires_at
+        )
+
+
+@asynccontextmanager
+async def locked_token(database: Database, app_id: str) -> AsyncIterator[LockedToken]:
+    """Serialise refreshes across processes: SELECT ... FOR UPDATE, or BEGIN IMMEDIATE on SQLite.
+
+    Whoever holds the lock reads the refresh token, spends it and stores the new pair; the
+    others wait, then find a fresh access token and do not refresh at all.
+    """
+    async with database.engine.connect() as connection:
+        query = select(TOKENS).where(TOKENS.c.app_id == app_id)
+        if connection.dialect.name == "sqlite":
+            # SQLite has no row locks; an immediate transaction takes the write lock up front.
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            query = query.with_for_update()
+        try:
+            row = (await connection.execute(query)).first()
+            yield LockedToken(connection, app_id, _stored(row))
+        finally:
+            if connection.in_transaction():
+                await connection.rollback()
+
+
+# -- webhook inbox ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    id: int
+    channel: str
+    chat_id: str
+    body: str
+    attempts: int
+
+
+async def store_events(
+    session: AsyncSession, channel: str, events: list[tuple[str, str, str]], now: datetime
+) -> dict[str, int]:
+    """Persist (event_id, chat_id, body) rows in one statement; returns the ids of new ones."""
+    if not events:
+        return {}
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    rows = [
+        {
+            "channel": channel,
+            "event_id": event_id[:128],
+            "chat_id": chat_id[:128],
+            "body": body.replace("\x00", ""),
+            "received_at": now,
+            "attempts": 0,
+        }
+        for event_id, chat_id, body in events
+    ]
+    statement = (
+        _insert(dialect, ZaloInboxEvent)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(INBOX.c.id, INBOX.c.event_id)
+    )
+    return {row.event_id: row.id for row in await session.execute(statement)}
+
+
+async def claim_event(
+    session: AsyncSession, event_id: int, now: datetime, lease: timedelta, max_attempts: int
+) -> ClaimedEvent | None:
+    """Take an event for processing; None if done, given up, or another worker holds it."""
+    statement = (
+        update(INBOX)
+        .where(INBOX.c.id == event_id, INBOX.c.processed_at.is_(None))
+        .where(INBOX.c.attempts < max_attempts)
+        .where((INBOX.c.claimed_at.is_(None)) | (INBOX.c.claimed_at < now - lease))
+        .values(claimed_at=now, attempts=INBOX.c.attempts + 1)
+        .returning(INBOX.c.id, INBOX.c.channel, INBOX.c.chat_id, INBOX.c.body, INBOX.c.attempts)
+    )
+    row = (await session.execute(statement)).first()
+    return ClaimedEvent(*row) if row else None
+
+
+async def mark_processed(session: AsyncSession, event_id: int, now: datetime) -> None:
+    await session.execute(update(INBOX).where(INBOX.c.id == event_id).values(processed_at=now))
+
+
+async def pending_events(
+    session: AsyncSession, channel: str, now: datetime, lease: timedelta, max_attempts: int
+) -> list[tuple[int, str]]:
+    """(id, chat_id) of events left unprocessed (a crash, a restart), oldest first."""
+    statement = (
+        select(INBOX.c.id, INBOX.c.chat_id)
+        .where(INBOX.c.channel == channel, INBOX.c.processed_at.is_(None))
+        .where(INBOX.c.attempts < max_attempts)
+        .where((INBOX.c.claimed_at.is_(None)) | (INBOX.c.claimed_at < now - lease))
+        .order_by(INBOX.c.id)
+    )
+    return [(row.id, row.chat_id) for row in await session.execute(statement)]
+
+
+async def prune_events(session: AsyncSession, channel: str, before: datetime) -> int:
+    """Forget processed events older than `before`: only recent ones can be redelivered."""
+    result = await session.execute(
+        delete(INBOX).where(
+            INBOX.c.channel == channel,
+            INBOX.c.processed_at.is_not(None),
+            INBOX.c.received_at < before,
+        )
+    )
+    return result.rowcount or 0
