@@ -38,6 +38,10 @@ class TemporaryFailure(DeliveryError):
     """Network trouble or a server error: worth retrying with backoff."""
 
 
+class MaybeDelivered(TemporaryFailure):
+    """No answer in time: the platform may have delivered it. A broadcast must not resend."""
+
+
 class Sender(Protocol):
     channel: str
 

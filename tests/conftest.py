@@ -3,7 +3,7 @@
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_LIBRARY = ROOT / "tests" / "fixtures" / "library"
 FULL_LIBRARY = ROOT / "content"
 PG_ADMIN_DSN = os.environ.get("TROLY_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
-PG_TEST_DB = "troly_test"
+# One database per test run, so two runs on one machine never truncate each other's tables.
+PG_TEST_DB = f"troly_test_{os.getpid()}"
 PG_URL = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
 PG_URL = f"{PG_URL}/{PG_TEST_DB}"
 
@@ -43,6 +44,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+async def _drop_pg_database() -> None:
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 async def _recreate_pg_database() -> None:
     try:
         admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
@@ -60,11 +69,12 @@ async def _recreate_pg_database() -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
+def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database. Missing PostgreSQL fails loudly: never a skip."""
     asyncio.run(_recreate_pg_database())
     upgrade(PG_URL)
-    return PG_URL
+    yield PG_URL
+    asyncio.run(_drop_pg_database())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -95,6 +95,7 @@ class Failure:
     description: str
     retry_after: int | None = None
     drop: bool = False  # close the connection without any response
+    delay: float = 0.0  # answer normally, but only after this many seconds
 
     @classmethod
     def rate_limited(cls, retry_after: int = 1) -> "Failure":
@@ -111,6 +112,11 @@ class Failure:
     @classmethod
     def server_error(cls, status: int = 502) -> "Failure":
         return cls(status, "Bad Gateway" if status == 502 else "Internal Server Error")
+
+    @classmethod
+    def slow(cls, seconds: float) -> "Failure":
+        """Deliver the message, but answer too late for the client: it cannot know it arrived."""
+        return cls(200, "slow", delay=seconds)
 
     @classmethod
     def drop_connection(cls) -> "Failure":
@@ -259,6 +265,9 @@ class FakeTelegram:
         self.calls.append(call)
         try:
             failure = self._next_failure(method)
+            if failure is not None and failure.delay:
+                await asyncio.sleep(failure.delay)
+                failure = None
             if failure is not None:
                 call.answered = failure.status
                 if failure.drop:

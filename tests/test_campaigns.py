@@ -465,3 +465,26 @@ async def test_zalo_sends_only_inside_the_7_day_window_and_never_retries_outside
         assert attempts == {"500": 1, "501": 1}  # never the one silent for 8 days; no retry
         assert len(zalo.messages_to("501")) == 1 and zalo.messages_to("500") == []
     assert await row_states(database, cid) == {"outside_window": 2, "sent": 1}
+
+
+async def test_a_send_that_timed_out_is_uncertain_and_never_sent_again(
+    sqlite_database: Database, fixture_library: Library, telegram: FakeTelegram
+) -> None:
+    from telegram import Bot
+    from telegram.request import HTTPXRequest
+
+    from bot.channels.telegram import TelegramSender
+
+    impatient = Bot(telegram.token, base_url=telegram.base_url,
+                    request=HTTPXRequest(read_timeout=0.2))  # fmt: skip
+    await add_contacts(sqlite_database, 2)
+    telegram.fail("sendMessage", Failure.slow(1.0))  # the first one arrives, its answer does not
+    cid = await new_campaign(sqlite_database, fixture_library, channel="telegram")
+    clock = FakeTime()
+    serial = Settings(campaign_telegram_rate=0, campaign_concurrency=1)
+    await campaigns.send(
+        sqlite_database, fixture_library, {"telegram": TelegramSender(impatient)}, cid,
+        settings=serial, clock=clock, sleep=clock.sleep,
+    )  # fmt: skip
+    assert received(telegram) == {1000: 1, 1001: 1}, "the slow one was delivered, once"
+    assert await row_states(sqlite_database, cid) == {"uncertain": 1, "sent": 1}

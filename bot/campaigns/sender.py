@@ -12,7 +12,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from bot.campaigns.ratelimit import TokenBucket
-from bot.delivery import DeliveryError, RateLimited, Sender, TemporaryFailure, Unreachable
+from bot.delivery import (
+    DeliveryError,
+    MaybeDelivered,
+    RateLimited,
+    Sender,
+    TemporaryFailure,
+    Unreachable,
+)
 from bot.messages import Reply
 from storage.campaigns import (
     Claimed,
@@ -132,6 +139,9 @@ class CampaignSender:
             except Unreachable as error:
                 state = "outside_window" if error.reason == "outside_window" else "blocked"
                 return Outcome(row, state, row.attempts + 1, error=error.reason)
+            except MaybeDelivered as error:
+                # They may have it already: counted uncertain, never sent twice.
+                return Outcome(row, "uncertain", row.attempts + 1, error=str(error))
             except TemporaryFailure as error:
                 attempts = row.attempts + 1
                 if attempts >= MAX_ATTEMPTS:

@@ -10,11 +10,24 @@ from typing import TypeVar
 
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.channels.telegram.render import Outgoing, render
-from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
+from bot.delivery import (
+    DeliveryError,
+    MaybeDelivered,
+    RateLimited,
+    TemporaryFailure,
+    Unreachable,
+)
 from bot.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -60,7 +73,9 @@ async def call(action: Callable[[], Awaitable[T]]) -> T:
         if "chat not found" in str(error).lower():
             raise Unreachable("not_found", str(error)) from error
         raise DeliveryError(str(error)) from error
-    except NetworkError as error:  # includes TimedOut, dropped connections and 5xx
+    except TimedOut as error:  # it may have arrived: only the caller knows if a repeat hurts
+        raise MaybeDelivered(str(error)) from error
+    except NetworkError as error:  # dropped connections and 5xx
         raise TemporaryFailure(str(error)) from error
     except TelegramError as error:
         raise DeliveryError(str(error)) from error
