@@ -29,8 +29,14 @@ _OTP_KINDS = r"otp|pin|x[áa]c\s+(?:th[ựu]c|nh[ậa]n)|k[íi]ch\s+ho[ạa]t|co
 _OTP_WORD = r"(?:otp|m[ãa](?:\s+(?:" + _OTP_KINDS + r"))?|code|pin)"
 _NOT_A_SECRET_CODE = r"(?!\s+(?:h[ồo]\s+s[ơo]|b[ưu]u|s[ốo]\s+thu[ếe]|v[ạa]ch|gi[ảa]m\s+gi[áa]))"
 _OTP_AFTER = re.compile(
-    r"\b" + _OTP_WORD + r"\b" + _NOT_A_SECRET_CODE + r"[^\d\n.?!]{0,25}?"
-    + _ALONE_BEFORE + r"(\d{4,8})" + _ALONE_AFTER,
+    r"\b"
+    + _OTP_WORD
+    + r"\b"
+    + _NOT_A_SECRET_CODE
+    + r"[^\d\n.?!]{0,25}?"
+    + _ALONE_BEFORE
+    + r"(\d{4,8})"
+    + _ALONE_AFTER,
     re.IGNORECASE,
 )
 _OTP_BEFORE = re.compile(

@@ -23,12 +23,10 @@ async def after_turn(turn: Turn, replies: Replies, secrets: frozenset[str]) -> R
     if in_staff_room(turn) or turn.log.get("handler") in UNTRACKED:
         return replies
     session = await track(turn)
-    if finished_guide(turn) and replies:
-        for prompt in ask_once(turn, session):
-            # Under the last step, in the same message: one screen, the rating buttons first.
-            last = replies[-1]
-            text = f"{last.text}\n\n{prompt.text}"
-            replies = [*replies[:-1], Reply(text, prompt.buttons + last.buttons, last.image)]
+    if finished_guide(turn):
+        # A message of its own after the last step: the step keeps its buttons (Zalo OA shows
+        # at most 5 per message) and the question comes once the guide is read.
+        replies = [*replies, *ask_once(turn, session)]
     return replies
 
 

@@ -23,9 +23,9 @@ async def test_the_rating_is_asked_once_per_session_and_recorded(
     assert QUESTION not in chat.text  # not before the end
     await chat.press("Tiếp")
     assert "Bạn đã xem hết" in chat.text and QUESTION in chat.text
-    # Under the last step, in the same message, its buttons first.
-    assert chat.last[-1].text.endswith(f"Bạn đã xem hết hướng dẫn này.\n\n{QUESTION}")
-    assert chat.labels[:2] == ["👍 Có", "👎 Chưa"] and "🏠 Danh mục" in chat.labels
+    # A message of its own, after the last step.
+    assert "Bước 3/3" in chat.last[0].text and chat.last[-1].text == QUESTION
+    assert [b.label for b in chat.last[-1].buttons] == ["👍 Có", "👎 Chưa"]
 
     await chat.press("👍 Có")
     assert chat.labels == ["😀 Rất hài lòng", "🙂 Hài lòng", "🙁 Chưa hài lòng"]
