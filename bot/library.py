@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+BUNDLED_CONTENT = Path(__file__).resolve().parent.parent / "content"
 MAX_STEP_CHARS = 700  # one phone screen at a readable size
 MAX_STEPS = 7
 MAX_ALERT_CHARS = 600
@@ -292,22 +293,29 @@ def _read_topics(reader: _Reader) -> dict[str, Topic]:
 
 
 def _read_texts(reader: _Reader, fill: _Filler) -> dict[str, str]:
-    path = reader.root / "texts.yaml"
-    raw = reader.yaml_file(path)
-    if not isinstance(raw, dict):
-        if raw is not None:
-            reader.problem(path, 1, "texts.yaml must map names to sentences")
-        return {}
-    texts = {}
-    for key, value in raw.items():
-        line = _key_line(path, str(key))
-        # Runtime values such as {title} are filled later by Library.text, so only the
-        # profile's placeholders are filled here and the rest must be declared runtime ones.
-        runtime = {n for n in placeholders(str(value)) if n in RUNTIME_PLACEHOLDERS}
-        escaped = str(value)
-        for name in runtime:
-            escaped = escaped.replace("{" + name + "}", "{{" + name + "}}")
-        texts[str(key)] = fill(escaped, path, line)
+    """The bundled sentences, overridden by the library's own texts.yaml where it has one.
+
+    A commune that changes two sentences writes only those two; new bot features bring
+    their sentences with them instead of breaking every library that lacks the new keys.
+    """
+    texts: dict[str, str] = {}
+    for path in dict.fromkeys((BUNDLED_CONTENT / "texts.yaml", reader.root / "texts.yaml")):
+        if not path.exists() and path != BUNDLED_CONTENT / "texts.yaml":
+            continue
+        raw = reader.yaml_file(path)
+        if not isinstance(raw, dict):
+            if raw is not None:
+                reader.problem(path, 1, "texts.yaml must map names to sentences")
+            continue
+        for key, value in raw.items():
+            line = _key_line(path, str(key))
+            # Runtime values such as {title} are filled later by Library.text, so only the
+            # profile's placeholders are filled here; the rest must be declared runtime ones.
+            runtime = {n for n in placeholders(str(value)) if n in RUNTIME_PLACEHOLDERS}
+            escaped = str(value)
+            for name in runtime:
+                escaped = escaped.replace("{" + name + "}", "{{" + name + "}}")
+            texts[str(key)] = fill(escaped, path, line)
     return texts
 
 

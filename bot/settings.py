@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-BUNDLED_CONTENT = Path(__file__).resolve().parent.parent / "content"
+from bot.library import BUNDLED_CONTENT
 
 
 class Settings(BaseSettings):

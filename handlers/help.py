@@ -13,5 +13,6 @@ async def help_text(turn: Turn) -> Replies:
         turn.button("btn_menu", "menu"),
         turn.button("btn_staff", "staff"),
         Button(turn.text("btn_call"), phone=hotline),
+        turn.button("btn_erase", "erase"),
     )
     return [Reply(turn.text("help"), buttons)]
