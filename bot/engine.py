@@ -97,7 +97,8 @@ class Engine:
             # Remember what each numbered button meant so typing "2" presses the second one.
             state.choices = [b.action for r in replies for b in r.buttons]
             state.updated_at = now
-            if turn.referral or not seen_recently:
+            # A group chat (user_id says who spoke in it) is not a person: no contact, no campaigns.
+            if incoming.user_id is None and (turn.referral or not seen_recently):
                 await touch_contact(session, incoming.channel, incoming.chat_id, now, turn.referral)
             await save_conversation(session, state)
             await self._log(session, turn, replies)

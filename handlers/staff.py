@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.delivery import DeliveryError
 from bot.messages import Reply
+from handlers import campaign_staff
 from handlers.handoff import STAFF_CHANNEL, in_staff_room
 from handlers.menu import main_menu
 from handlers.rating import ask_once
@@ -54,12 +55,17 @@ async def staff_room(turn: Turn) -> Replies:
     turn.note("staffroom")
     incoming = turn.incoming
     text = incoming.text.strip()
-    first_word = text.split(maxsplit=1)[0].lower() if text else ""
+    first_word = text.split(maxsplit=1)[0].lower().split("@", 1)[0] if text else ""
     member = await member_by_chat(turn.session, STAFF_CHANNEL, incoming.user_id)
     if member is None:
         if incoming.reply_to or first_word.startswith("/"):
             return [Reply(NOT_REGISTERED.format(user_id=incoming.user_id))]
         return []
+    if first_word == campaign_staff.COMMAND:
+        body = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""
+        return await campaign_staff.draft(turn, member, body)
+    if (incoming.action or "").startswith(f"{campaign_staff.ACTION}:"):
+        return await campaign_staff.decide(turn, member, incoming.action or "")
     if first_word in ("/phananh", "/phản_ánh"):
         return [Reply(await ticket_list(turn))]
     if first_word == "/baocao":

@@ -1,0 +1,72 @@
+"""Campaigns from the staff group: /chiendich drafts one, shows it, sends only on a clear yes.
+
+Sending itself is the campaign worker's job (`troly campaign send --watch`): confirming here
+schedules the campaign for now, so a chat turn never waits on thousands of sends.
+"""
+
+from collections import Counter
+
+from bot.campaigns.control import campaign_replies
+from bot.matcher import normalize
+from bot.messages import Button, Reply
+from handlers.routing import Replies, Turn
+from storage import campaigns as store
+from storage.models import Campaign, StaffMember
+from storage.staff import STAFF
+
+COMMAND = "/chiendich"
+ACTION = "cs"  # cs:send:<id> and cs:cancel:<id>, pressed in the staff group only
+CHANNELS = ("telegram", "zalo", "zalo_bot")
+USAGE = (
+    "Soạn chiến dịch: /chiendich rồi nội dung tin nhắn (có thể nhiều dòng).\n"
+    "Tôi sẽ cho xem trước và chỉ gửi khi anh/chị bấm ✅ Gửi."
+)
+PREVIEW = "👀 Xem trước chiến dịch #{id}: người dân sẽ nhận đúng như tin dưới đây."
+CONFIRM = "Sẽ gửi tới {total} người ({split}). Gửi ngay?"
+SCHEDULED = "✅ Chiến dịch #{id} đã vào hàng gửi. Xem tiến độ: troly campaign status {id}"
+CANCELLED = "✖ Đã huỷ chiến dịch #{id}."
+TOO_LATE = "Chiến dịch #{id} không còn ở bản nháp: không đổi gì."
+STAFF_ONLY = "Chỉ cán bộ Trung tâm mới gửi được chiến dịch."
+
+
+async def draft(turn: Turn, member: StaffMember, body: str) -> Replies:
+    if member.role != STAFF:
+        return [Reply(STAFF_ONLY)]
+    if not body.strip():
+        return [Reply(USAGE)]
+    campaign = Campaign(
+        title=body.strip().splitlines()[0][:200],
+        text=body.strip(),
+        created_by=member.name,
+        created_at=turn.now,
+    )
+    # The turn's own transaction: on SQLite a second connection writing now would make this
+    # turn's later writes fail and the whole turn be retried, drafting the campaign twice.
+    await store.add_campaign(turn.session, campaign)
+    members = await store.audience(turn.session, campaign, CHANNELS, turn.now, normalize)
+    reach = Counter(m.channel for m in members if m.state == "pending")
+    split = ", ".join(f"{channel}: {count}" for channel, count in sorted(reach.items())) or "0"
+    ask = Reply(
+        CONFIRM.format(total=sum(reach.values()), split=split),
+        (
+            Button("✅ Gửi", action=f"{ACTION}:send:{campaign.id}"),
+            Button("✖ Huỷ", action=f"{ACTION}:cancel:{campaign.id}"),
+        ),
+    )
+    shown = [Reply(PREVIEW.format(id=campaign.id)), *campaign_replies(campaign, turn.library)]
+    return [*shown, ask]
+
+
+async def decide(turn: Turn, member: StaffMember, action: str) -> Replies:
+    """A staff member's yes or no; a volunteer's press or a forged payload changes nothing."""
+    _, verb, campaign_id = [*action.split(":"), "", ""][:3]
+    if member.role != STAFF or verb not in ("send", "cancel") or not campaign_id.isdigit():
+        return [Reply(STAFF_ONLY)] if member.role != STAFF else []
+    number = int(campaign_id)
+    if verb == "send":
+        moved = await store.change_state(
+            turn.session, number, "scheduled", ("draft",), scheduled_at=turn.now
+        )
+        return [Reply((SCHEDULED if moved else TOO_LATE).format(id=number))]
+    moved = await store.change_state(turn.session, number, "cancelled", ("draft",))
+    return [Reply((CANCELLED if moved else TOO_LATE).format(id=number))]
