@@ -4,13 +4,16 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.campaigns.cli import register as register_campaign_commands
 from bot.settings import get_settings
 from bot.support_cli import register as register_support_commands
+
+if TYPE_CHECKING:
+    from bot.library import Library
 
 app = typer.Typer(help="TroLy: trợ lý của Trung tâm Phục vụ hành chính công.", no_args_is_help=True)
 content_app = typer.Typer(help="The content library: check, stats, show.", no_args_is_help=True)
@@ -32,7 +35,8 @@ def _setup_logging() -> None:
     )
 
 
-def _library():
+def _library() -> "Library":
+    """The library, or a clear message and exit 1: the bot never serves a broken library."""
     from bot.library import ContentError, load_library
 
     try:
