@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from bot.channels.console import render_numbered
+from bot.channels.text_split import split_text as split_by
 from bot.delivery import TemporaryFailure
 from bot.messages import Reply
 from storage.db import Database
@@ -77,31 +78,7 @@ def _where(url: str) -> str:
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
     """Pieces within `limit` characters, cut at paragraph breaks, else lines, else spaces."""
-    if len(text) <= limit:
-        return [text]
-    for separator in ("\n\n", "\n", " "):
-        parts = text.split(separator)
-        if len(parts) > 1:
-            break
-    else:
-        return [text[i : i + limit] for i in range(0, len(text), limit)]
-    pieces: list[str] = []
-    current = ""
-    for part in parts:
-        candidate = f"{current}{separator}{part}" if current else part
-        if len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        if len(part) <= limit:
-            current = part
-        else:
-            *whole, current = split_text(part, limit)
-            pieces.extend(whole)
-    if current:
-        pieces.append(current)
-    return pieces
+    return split_by(text, limit)
 
 
 def numbered_pieces(replies: Sequence[Reply]) -> list[str]:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.channels.text_split import split_text as split_by
 from bot.messages import Button, Reply
 
 MAX_TEXT = 4096  # Bot API limit for a message, counted after entity parsing
@@ -69,42 +70,8 @@ def utf16_length(text: str) -> int:
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces within `limit`, cut at paragraph breaks, else line breaks, else spaces."""
-    if utf16_length(text) <= limit:
-        return [text]
-    for separator in ("\n\n", "\n", " "):
-        parts = text.split(separator)
-        if len(parts) > 1:
-            break
-    else:
-        return _hard_split(text, limit)
-    pieces: list[str] = []
-    current = ""
-    for part in parts:
-        candidate = f"{current}{separator}{part}" if current else part
-        if utf16_length(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            pieces.append(current)
-        if utf16_length(part) <= limit:
-            current = part
-        else:
-            *whole, current = split_text(part, limit)
-            pieces.extend(whole)
-    if current:
-        pieces.append(current)
-    return pieces
-
-
-def _hard_split(text: str, limit: int) -> list[str]:
-    pieces, current = [], ""
-    for char in text:
-        if utf16_length(current + char) > limit:
-            pieces.append(current)
-            current = ""
-        current += char
-    return [*pieces, current] if current else pieces
+    """Pieces within Telegram's limit, counted the way Telegram counts (UTF-16 units)."""
+    return split_by(text, limit, utf16_length)
 
 
 def _photo(image: str) -> str | Path:
