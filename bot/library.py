@@ -153,6 +153,25 @@ class AlertMeta(_Strict):
 # --- reading --------------------------------------------------------------
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML that refuses a key written twice: plain YAML would silently keep the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' is written twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_StrictLoader)  # safe: _StrictLoader is a SafeLoader
+
+
 class _Reader:
     """Collects every problem in the library instead of stopping at the first one."""
 
@@ -165,7 +184,7 @@ class _Reader:
 
     def yaml_file(self, path: Path) -> Any:
         try:
-            return yaml.safe_load(path.read_text(encoding="utf-8"))
+            return _load_yaml(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             self.problem(path, 1, "file is missing")
         except yaml.YAMLError as exc:
@@ -185,7 +204,7 @@ class _Reader:
             self.problem(path, 1, "front matter is not closed with '---'")
             return None, "", 1
         try:
-            meta = yaml.safe_load("\n".join(lines[1:end]))
+            meta = _load_yaml("\n".join(lines[1:end]))
         except yaml.YAMLError as exc:
             self.problem(path, _yaml_line(exc) + 1, f"malformed YAML: {_yaml_reason(exc)}")
             return None, "", end + 2

@@ -75,6 +75,8 @@ BREAKAGES = {
         "keywords: [vneid, cài vneid:: [",
         r"vneid-cai-dat.md:\d+: malformed YAML",
     ),
+    "key written twice": ("topic: vneid", "topic: vneid\ntitle: Một tiêu đề khác",
+                          r"vneid-cai-dat.md:6: malformed YAML: key 'title' is written twice"),
     "unknown topic": (
         "topic: vneid",
         "topic: vneidd",
