@@ -5,6 +5,7 @@ import logging
 import pkgutil
 
 from aiohttp import web
+from sqlalchemy import text
 
 import bot.channels
 from bot.engine import Engine
@@ -24,7 +25,7 @@ SENDERS = web.AppKey("senders", dict)
 
 def build_engine(settings: Settings, library: Library | None = None) -> Engine:
     library = library or load_library(settings.content_dir)
-    return Engine(library, Database(settings.database_url))
+    return Engine(library, Database(settings.database_url), settings=settings)
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
@@ -53,8 +54,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
 
 
 async def healthz(request: web.Request) -> web.Response:
-    from sqlalchemy import text
-
     try:
         async with request.app[DATABASE].session() as session:
             await session.execute(text("SELECT 1"))
