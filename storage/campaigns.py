@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from storage.conversations import NEVER
-from storage.db import Database
+from storage.db import Database, dialect_of
 from storage.models import (
     Campaign,
     CampaignOpen,
@@ -64,10 +64,6 @@ class Outcome:
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{os.urandom(3).hex()}"
-
-
-def _dialect(session: AsyncSession) -> str:
-    return session.bind.dialect.name if session.bind else "sqlite"
 
 
 # -- campaigns -----------------------------------------------------------------------------
@@ -215,7 +211,7 @@ async def cancel_pending(session: AsyncSession, campaign_id: int) -> None:
 async def begin_exchange(session: AsyncSession) -> None:
     """Open the write transaction at once on SQLite (BEGIN IMMEDIATE): no two claimers read the
     same pending rows, and no deferred transaction fails halfway on a busy file."""
-    if _dialect(session) == "sqlite":
+    if dialect_of(session) == "sqlite":
         connection = await session.connection()
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
 

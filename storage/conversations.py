@@ -3,27 +3,21 @@
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from storage.db import dialect_of, upsert_insert
 from storage.models import Contact, Conversation, MessageEvent
 
 MAX_LOGGED_TEXT = 2000
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # when a new conversation was last active
 
 
-def _insert(session: AsyncSession, table: type) -> object:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-
-
 async def touch_contact(
     session: AsyncSession, channel: str, chat_id: str, now: datetime, referral: str | None
 ) -> None:
     """Create the contact or mark it seen; the first referral is the one that brought them."""
-    statement = _insert(session, Contact).values(
+    statement = upsert_insert(dialect_of(session), Contact).values(
         channel=channel,
         chat_id=chat_id,
         first_seen=now,
@@ -87,7 +81,7 @@ async def load_conversation(
 async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:
     """One upsert: a turn costs few round trips, which is most of its time on SQLite."""
     values = {c.name: getattr(conversation, c.name) for c in Conversation.__table__.columns}
-    statement = _insert(session, Conversation).values(**values)
+    statement = upsert_insert(dialect_of(session), Conversation).values(**values)
     keys = ("channel", "chat_id")
     await session.execute(
         statement.on_conflict_do_update(

@@ -6,12 +6,15 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql.dml import Insert
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_SECONDS = 15  # a briefly locked SQLite file waits instead of failing the message
@@ -48,6 +51,16 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """'sqlite' or 'postgresql': the few statements that differ ask this."""
+    return session.bind.dialect.name if session.bind else "sqlite"
+
+
+def upsert_insert(dialect: str, table: Any) -> Insert:
+    """An INSERT that takes ON CONFLICT clauses, in the dialect's own flavour."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def alembic_config(url: str) -> Config:

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, case, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.conversations import _insert
+from storage.db import dialect_of, upsert_insert
 from storage.models import (
     Contact,
     Conversation,
@@ -38,7 +38,7 @@ async def record_guide(
     session: AsyncSession, session_id: int, guide_id: str, step: int, finished: bool
 ) -> None:
     """Remember the furthest step reached; a finished guide stays finished."""
-    statement = _insert(session, SessionGuide).values(
+    statement = upsert_insert(dialect_of(session), SessionGuide).values(
         session_id=session_id, guide_id=guide_id, furthest_step=step, finished=finished
     )
     table = SessionGuide.__table__

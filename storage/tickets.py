@@ -6,7 +6,7 @@ from sqlalchemy import case
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from storage.conversations import _insert
+from storage.db import dialect_of, upsert_insert
 from storage.models import StaffThread, Ticket, TicketCounter
 
 OPEN, ANSWERED, CLOSED = "open", "answered", "closed"
@@ -16,7 +16,7 @@ async def next_number(session: AsyncSession, year: int, prefix: str) -> str:
     """PA-2026-000123: one upsert on the year's counter row, so concurrent workers never share a
     number (PostgreSQL locks the row until the ticket's transaction ends; SQLite the file)."""
     counter = TicketCounter.__table__
-    statement = _insert(session, TicketCounter).values(year=year, last=1)
+    statement = upsert_insert(dialect_of(session), TicketCounter).values(year=year, last=1)
     statement = statement.on_conflict_do_update(
         index_elements=["year"], set_={"last": counter.c.last + 1}
     ).returning(counter.c.last)

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from storage.db import Database
+from storage.db import Database, dialect_of, upsert_insert
 from storage.models import ZaloInboxEvent, ZaloToken
 
 TOKENS = ZaloToken.__table__
@@ -31,10 +29,6 @@ class StoredToken:
     access_token: str
     refresh_token: str
     access_expires_at: datetime
-
-
-def _insert(dialect: str, table: object) -> object:
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def _stored(row: object | None) -> StoredToken | None:
@@ -59,7 +53,7 @@ async def seed_refresh_token(
 ) -> bool:
     """Store ZALO_REFRESH_TOKEN only if the store is empty: afterwards the database rules."""
     async with database.engine.begin() as connection:
-        statement = _insert(connection.dialect.name, ZaloToken).values(
+        statement = upsert_insert(connection.dialect.name, ZaloToken).values(
             app_id=app_id,
             access_token="",
             refresh_token=refresh_token,
@@ -80,7 +74,9 @@ async def replace_tokens(database: Database, app_id: str, pair: TokenPair, now: 
         "updated_at": now,
     }
     async with database.engine.begin() as connection:
-        statement = _insert(connection.dialect.name, ZaloToken).values(app_id=app_id, **values)
+        statement = upsert_insert(connection.dialect.name, ZaloToken).values(
+            app_id=app_id, **values
+        )
         await connection.execute(
             statement.on_conflict_do_update(index_elements=["app_id"], set_=values)
         )
@@ -153,7 +149,6 @@ async def store_events(
     """Persist (event_id, chat_id, body) rows in one statement; returns the ids of new ones."""
     if not events:
         return {}
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
     rows = [
         {
             "channel": channel,
@@ -166,7 +161,7 @@ async def store_events(
         for event_id, chat_id, body in events
     ]
     statement = (
-        _insert(dialect, ZaloInboxEvent)
+        upsert_insert(dialect_of(session), ZaloInboxEvent)
         .values(rows)
         .on_conflict_do_nothing()
         .returning(INBOX.c.id, INBOX.c.event_id)
