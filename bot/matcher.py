@@ -132,6 +132,11 @@ def _content(words: list[str]) -> list[str]:
     return [w for w in words if w not in STOPWORDS]
 
 
+def _neighbour_pairs(words: list[str], i: int) -> list[str]:
+    """The pairs word i forms with the word before and the word after it."""
+    return [" ".join(words[j : j + 2]) for j in (i - 1, i) if j >= 0 and j + 1 < len(words)]
+
+
 def _bigrams(words: list[str]) -> list[str]:
     """Adjacent pairs, except pairs of two chatter words ('the nao', 'bao nhieu')."""
     return [f"{a} {b}" for a, b in pairwise(words) if not (a in STOPWORDS and b in STOPWORDS)]
@@ -303,44 +308,40 @@ class Matcher:
                 kept.append(word)
         return kept
 
-    def _coverage(self, words: list[str]) -> tuple[dict[int, float], float]:
+    def _coverage(self, words: list[str], meaningful: set[str]) -> tuple[dict[int, float], float]:
         """Per guide, the idf-weighted share of the query's meaningful syllables it explains."""
         explained: dict[int, float] = defaultdict(float)
         total_weight = 0.0
-        meaningful = set(self._meaningful(words))
         for i, word in enumerate(words):
             if word not in meaningful:
                 continue
             covered: dict[int, float] = {}
             if word in STOPWORDS:
                 weight = math.log(1 + len(self.guides) / 3)
-                for j in (i - 1, i + 1):
-                    if 0 <= j < len(words):
-                        pair = f"{words[min(i, j)]} {words[max(i, j)]}"
-                        for index in self._phrase_pairs.get(pair, ()):
-                            covered[index] = STRENGTH_QUESTION
+                for pair in _neighbour_pairs(words, i):
+                    for index in self._phrase_pairs.get(pair, ()):
+                        covered[index] = STRENGTH_QUESTION
             else:
                 weight = self._idf.get(word, self._unseen_idf)
                 factor = 1.0 if word in self._standalone else self.lone_syllable
                 for index, strength in self._strength.get(word, {}).items():
                     covered[index] = factor * strength
-                for j in (i - 1, i + 1):
-                    if 0 <= j < len(words):
-                        pair = f"{words[min(i, j)]} {words[max(i, j)]}"
-                        for index, strength in self._strength.get(pair, {}).items():
-                            covered[index] = max(covered.get(index, 0.0), strength)
+                for pair in _neighbour_pairs(words, i):
+                    for index, strength in self._strength.get(pair, {}).items():
+                        covered[index] = max(covered.get(index, 0.0), strength)
             total_weight += weight
             for index, share in covered.items():
                 explained[index] += weight * share
         return explained, total_weight
 
     def components(self, query: str) -> dict[int, tuple[float, float, float, float]]:
-        """Per candidate guide: (share explained, closeness to a sample, keyword phrase found)."""
+        """Per candidate guide: share explained, closeness to a sample, phrase found, n-grams."""
         words = [self._correct(w) for w in _words(normalize(query))]
-        explained, total_weight = self._coverage(words)
+        meaningful = self._meaningful(words)
+        explained, total_weight = self._coverage(words, set(meaningful))
         if not explained:
             return {}
-        content = " ".join(self._meaningful(words))
+        content = " ".join(meaningful)
         closeness: dict[int, float] = defaultdict(float)
         for _, score, position in process.extract(
             content, self._samples, scorer=self.sample_scorer, limit=40
