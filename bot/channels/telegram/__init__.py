@@ -9,8 +9,6 @@ anything without TELEGRAM_TOKEN. The parts: updates.py (Update -> Incoming), ren
 
 import asyncio
 import hashlib
-import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 
@@ -27,6 +25,7 @@ from bot.channels.telegram.sender import (
 )
 from bot.channels.telegram.updates import CHANNEL as CHANNEL_NAME
 from bot.channels.telegram.updates import to_incoming
+from bot.channels.webhook_body import Refused, secret_json
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
 from bot.settings import Settings
@@ -235,13 +234,10 @@ CHANNEL = web.AppKey("telegram_channel", TelegramChannel)
 async def webhook(request: web.Request) -> web.Response:
     """Telegram's POST: 403 without our secret, 400 if unreadable, otherwise always 200."""
     channel = request.app[CHANNEL]
-    given = request.headers.get(SECRET_HEADER, "")
-    if not hmac.compare_digest(given.encode(), webhook_secret(channel.settings).encode()):
-        return web.Response(status=403, text="forbidden")
     try:
-        data = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        return web.Response(status=400, text="body must be JSON")
+        data = await secret_json(request, SECRET_HEADER, webhook_secret(channel.settings))
+    except Refused as refused:
+        return refused.response
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         return web.Response(status=400, text="body must be a Telegram update")
     # Answered only once processed: a slow bot slows Telegram down instead of piling up work.
