@@ -10,7 +10,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-BUNDLED_CONTENT = Path(__file__).resolve().parent.parent / "content"
+import content
+
+BUNDLED_CONTENT = Path(content.__file__).resolve().parent
 MAX_STEP_CHARS = 700  # one phone screen at a readable size
 MAX_STEPS = 7
 MAX_ALERT_CHARS = 600

@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     pseudonym_key: str = "troly"  # keys the contact pseudonyms in sessions; set your own
     ticket_prefix: str = "PA"
     ticket_deadline_days: int = 10  # working days to answer a ticket
-    holidays: list[date] = []  # days off besides weekends, JSON: ["2026-09-02", ...]
+    # Public holidays (Tết included) come from the `holidays` package; these are the extra days
+    # off and the Saturdays worked in exchange that the government announces each year.
+    holidays: list[date] = []  # JSON: ["2026-12-31", ...]
+    working_days: list[date] = []  # JSON: ["2027-02-20", ...]
     message_retention_months: int = 12  # raw message text older than this is deleted
     report_week_close_day: int = 4  # Monday 0 .. Sunday 6: the week closes on Friday
     report_week_close_time: time = time(16, 0)

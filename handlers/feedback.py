@@ -1,9 +1,9 @@
 """Feedback tickets (phản ánh, kiến nghị): the guided flow, the number, the due date, lookup."""
 
-from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.messages import Reply
+from bot.workdays import WorkCalendar
 from handlers.handoff import STAFF_CHANNEL, post_to_staff
 from handlers.routing import Replies, Turn, router
 from storage.models import Ticket
@@ -14,17 +14,6 @@ MAX_CONTENT = 4000
 TICKET_POST = "📝 Phản ánh {number} · hạn {due:%d/%m/%Y} · {channel}\n{content}\n{contact}"
 CONTACT_LINE = "Liên hệ: {contact}"
 HOW_TO_ANSWER = "↩️ Trả lời (reply) tin này để trả lời người dân; /xong để đóng phản ánh."
-
-
-def add_working_days(start: date, days: int, holidays: set[date] | frozenset[date]) -> date:
-    """The day `days` working days after `start`: weekends and holidays do not count."""
-    current = start
-    counted = 0
-    while counted < days:
-        current += timedelta(days=1)
-        if current.weekday() < 5 and current not in holidays:
-            counted += 1
-    return current
 
 
 @router.on_command(
@@ -80,7 +69,9 @@ async def file_ticket(turn: Turn, contact: str | None) -> Replies:
         reply_contact=contact,
         now=turn.now,
         year=today.year,
-        due=add_working_days(today, settings.ticket_deadline_days, set(settings.holidays)),
+        due=WorkCalendar(settings.holidays, settings.working_days).add_working_days(
+            today, settings.ticket_deadline_days
+        ),
         prefix=settings.ticket_prefix,
     )
     turn.note("feedback", outcome="filed")

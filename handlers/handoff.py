@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from bot.delivery import DeliveryError
 from bot.messages import Button, Reply
+from bot.workdays import WorkCalendar
 from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
 from storage.models import SessionGuide
@@ -59,10 +60,10 @@ def next_opening(turn: Turn) -> datetime | None:
     zone = ZoneInfo(turn.settings.timezone)
     local = turn.now.astimezone(zone)
     schedule = turn.library.profile.get("schedule") or {}
-    holidays = set(turn.settings.holidays)
+    calendar = WorkCalendar(turn.settings.holidays, turn.settings.working_days)
     for days_ahead in range(15):
         day = (local + timedelta(days=days_ahead)).date()
-        if day in holidays:
+        if calendar.is_holiday(day):
             continue
         for start, end in schedule.get(day.isoweekday(), []):
             opens = datetime.combine(day, _clock(start), zone)

@@ -10,7 +10,7 @@ from bot.cli import app
 from bot.engine import Engine
 from bot.library import Library
 from bot.settings import Settings
-from handlers.feedback import add_working_days
+from bot.workdays import WorkCalendar
 from storage.db import Database
 from storage.models import Ticket
 from storage.tickets import create_ticket, list_tickets
@@ -20,14 +20,24 @@ from tests.test_sessions import Clock
 FRIDAY_10AM = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # Friday 27/11/2026, 10:00 local
 
 
-def test_due_date_skips_weekends_and_holidays() -> None:
+def test_due_date_skips_weekends_and_announced_days_off() -> None:
     friday = date(2026, 11, 27)
-    assert add_working_days(friday, 1, set()) == date(2026, 11, 30)  # Monday
-    assert add_working_days(friday, 10, set()) == date(2026, 12, 11)
-    # Tuesday 1/12 a holiday: one more day.
-    assert add_working_days(friday, 10, {date(2026, 12, 1)}) == date(2026, 12, 14)
-    # A holiday on a Saturday changes nothing.
-    assert add_working_days(friday, 10, {date(2026, 12, 5)}) == date(2026, 12, 11)
+    assert WorkCalendar().add_working_days(friday, 1) == date(2026, 11, 30)  # Monday
+    assert WorkCalendar().add_working_days(friday, 10) == date(2026, 12, 11)
+    # Tuesday 1/12 announced as a day off: one more day.
+    assert WorkCalendar([date(2026, 12, 1)]).add_working_days(friday, 10) == date(2026, 12, 14)
+    # A day off on a Saturday changes nothing.
+    assert WorkCalendar([date(2026, 12, 5)]).add_working_days(friday, 10) == date(2026, 12, 11)
+
+
+def test_a_ticket_received_just_before_tet_2027_is_due_after_the_holiday() -> None:
+    """Tết 2027 (4-10 February, lunar) comes from the holiday calendar, not from a setting."""
+    wednesday = date(2027, 2, 3)
+    assert WorkCalendar().add_working_days(wednesday, 1) == date(2027, 2, 11)
+    assert WorkCalendar().add_working_days(wednesday, 10) == date(2027, 2, 24)
+    # A Saturday worked in exchange, as the government sometimes announces, counts.
+    swapped = WorkCalendar(extra_working_days=[date(2027, 2, 13)])
+    assert swapped.add_working_days(wednesday, 10) == date(2027, 2, 23)
 
 
 async def test_a_citizen_files_feedback_and_looks_it_up(
