@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.campaigns.cli import register as register_campaign_commands
+from bot.ops_cli import register as register_ops_commands
 from bot.settings import get_settings
 from bot.support_cli import register as register_support_commands
 
@@ -26,13 +27,14 @@ register_support_commands(app)  # tickets, staff, volunteer, log-support, report
 register_campaign_commands(app)  # campaign ..., volunteer links
 zalo_app = typer.Typer(help="Zalo: OA authorisation, Bot Platform webhook.", no_args_is_help=True)
 app.add_typer(zalo_app, name="zalo")
+register_ops_commands(app, db_app)  # doctor, backup, restore, db copy
 
 
 def _setup_logging() -> None:
-    logging.basicConfig(
-        level=get_settings().log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.logs import setup_logging
+
+    settings = get_settings()
+    setup_logging(settings.log_level, settings.log_format, settings.pseudonym_key)
 
 
 def _library() -> "Library":
@@ -67,11 +69,12 @@ def serve(
 
     _setup_logging()
     settings = get_settings()
+    library = _library()
     upgrade(settings.database_url)
     if telegram_polling and not settings.telegram_token:
         typer.echo("--telegram-polling needs TELEGRAM_TOKEN.", err=True)
         raise typer.Exit(1)
-    application = create_app(settings, build_engine(settings, _library()))
+    application = create_app(settings, build_engine(settings, library))
     if telegram_polling:
         from bot.channels.telegram import enable_polling
 
@@ -83,7 +86,15 @@ def serve(
         from bot.channels.zalo_bot import enable_polling as enable_zalo_bot_polling
 
         enable_zalo_bot_polling(application)
-    web.run_app(application, host=host or settings.host, port=port or settings.port)
+    try:
+        web.run_app(application, host=host or settings.host, port=port or settings.port)
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        where = f"{host or settings.host}:{port or settings.port}"
+        reason = error.strerror or error
+        typer.echo(
+            f"Cannot listen on {where}: {reason}. Set HOST/PORT or stop the other server.", err=True
+        )
+        raise typer.Exit(1) from error
 
 
 @app.command()
@@ -417,4 +428,29 @@ def zalo_bot_webhook(
 
 
 def main() -> None:
-    app()
+    """The console script: a person sees one line saying what is wrong, never a traceback."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    try:
+        app()
+    except ValidationError as error:
+        problem = error.errors()[0]
+        setting = ".".join(str(part) for part in problem["loc"]).upper()
+        typer.echo(f"Setting {setting} is invalid: {problem['msg']}.", err=True)
+        sys.exit(1)
+    except (DBAPIError, ArgumentError, OSError) as error:
+        logging.getLogger("troly").debug("database error", exc_info=True)
+        from bot.doctor import safe_url
+
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0][:200]
+        try:
+            url = safe_url(get_settings().database_url)
+        except ValidationError:
+            url = "?"
+        typer.echo(
+            f"Cannot use the database {url}: {reason}. Check DATABASE_URL and that the "
+            "database server runs (`troly doctor` checks everything).",
+            err=True,
+        )
+        sys.exit(1)

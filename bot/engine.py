@@ -3,6 +3,7 @@
 import inspect
 import logging
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.delivery import Sender
 from bot.library import Library
 from bot.links import parse_start_payload
+from bot.logs import chat_ref
 from bot.matcher import Matcher, normalize
 from bot.messages import Button, Incoming, Reply
 from bot.privacy import erased, screen
@@ -50,17 +52,25 @@ class Engine:
 
     async def handle(self, incoming: Incoming) -> Replies:
         """Always answers: a failure anywhere ends in a polite fallback, logged with context."""
+        started = time.perf_counter()
+        context = {
+            "channel": incoming.channel,
+            "chat": chat_ref(incoming.channel, incoming.chat_id),
+        }
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await self._handle(incoming)
+                replies = await self._handle(incoming)
             except OperationalError:
                 if attempt == MAX_ATTEMPTS:
-                    log.exception(
-                        "database unavailable for %s:%s", incoming.channel, incoming.chat_id
-                    )
+                    log.exception("database unavailable for %s", context["chat"], extra=context)
+                continue
             except Exception:
-                log.exception("turn failed for %s:%s", incoming.channel, incoming.chat_id)
+                log.exception("turn failed for %s", context["chat"], extra=context)
                 break
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            log.debug("turn %s %.1f ms", context["chat"], duration_ms,
+                      extra={**context, "duration_ms": duration_ms})  # fmt: skip
+            return replies
         return [self.fallback()]
 
     def fallback(self) -> Reply:
@@ -82,12 +92,11 @@ class Engine:
             except OperationalError:
                 raise
             except Exception:
+                # The person's words stay out of the log: the action says where it failed.
                 log.exception(
-                    "handler failed on %s:%s (action=%r, text=%r)",
-                    incoming.channel,
-                    incoming.chat_id,
-                    incoming.action,
-                    incoming.text[:80],
+                    "handler failed on %s (action=%r)",
+                    chat_ref(incoming.channel, incoming.chat_id),
+                    (incoming.action or "")[:80],
                 )
                 turn.note("error", outcome="error")
                 replies = [self.fallback()]

@@ -18,6 +18,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object a line, for log shippers
     # Telegram: no token, no Telegram channel. The API URL is PTB's `base_url` (token appended).
     telegram_token: str | None = None
     telegram_webhook_url: str | None = None  # public HTTPS URL ending in /webhook/telegram
@@ -68,6 +69,8 @@ class Settings(BaseSettings):
         ):
             if url.startswith(plain):
                 return driver + url[len(plain) :]
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite:///troly.db or postgresql://user:password@host/database")
         return url
 
 

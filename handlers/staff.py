@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.delivery import DeliveryError
+from bot.logs import chat_ref
 from bot.messages import Reply
 from handlers import campaign_staff
 from handlers.handoff import STAFF_CHANNEL, in_staff_room
@@ -98,7 +99,7 @@ async def notify(turn: Turn, channel: str, chat_id: str | None, replies: Replies
     try:
         await sender.send(chat_id, replies)
     except DeliveryError as error:
-        log.warning("could not notify %s:%s: %s", channel, chat_id, error)
+        log.warning("could not notify %s: %s", chat_ref(channel, chat_id), error)
         return type(error).__name__
     return None
 

@@ -5,6 +5,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -76,3 +78,13 @@ def upgrade(url: str) -> None:
     Runs its own event loop: call it from sync code, never from inside a running loop.
     """
     command.upgrade(alembic_config(url), "heads")
+
+
+async def schema_revisions(database: Database) -> tuple[set[str], set[str]]:
+    """(the revisions the database is at, the newest ones the code has)."""
+    script = ScriptDirectory.from_config(alembic_config(database.url))
+    async with database.engine.connect() as connection:
+        current = await connection.run_sync(
+            lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+        )
+    return current, set(script.get_heads())

@@ -20,6 +20,7 @@ from bot.delivery import (
     TemporaryFailure,
     Unreachable,
 )
+from bot.logs import chat_ref
 from bot.messages import Reply
 from storage.campaigns import (
     Claimed,
@@ -151,6 +152,8 @@ class CampaignSender:
             except DeliveryError as error:
                 return Outcome(row, "failed", row.attempts + 1, error=str(error))
             except Exception as error:  # a reply the platform cannot show, a bug: never resend
-                log.exception("campaign: sending to %s:%s failed", sender.channel, row.chat_id)
+                log.exception(
+                    "campaign: sending to %s failed", chat_ref(sender.channel, row.chat_id)
+                )
                 return Outcome(row, "failed", row.attempts + 1, error=repr(error))
         return Outcome(row, "pending", row.attempts, next_attempt_at=self.clock(), error="429")

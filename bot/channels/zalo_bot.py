@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp import web
@@ -33,9 +33,13 @@ from bot.channels.zalo_client import (
 from bot.channels.zalo_oa import HttpHolder
 from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
+from bot.logs import chat_ref
 from bot.messages import Incoming, Reply
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
+
+if TYPE_CHECKING:
+    from bot.doctor import Check
 
 log = logging.getLogger(__name__)
 
@@ -265,11 +269,15 @@ class ZaloBotChannel:
         try:
             await self.sender.send(update.chat_id, replies)
         except Unreachable as error:
-            log.info("zalo_bot: %s unreachable (%s), marked", update.chat_id, error.reason)
+            log.info(
+                "%s unreachable (%s), marked", chat_ref("zalo_bot", update.chat_id), error.reason
+            )
             async with self.engine.database.session() as session, session.begin():
                 await mark_unreachable(session, CHANNEL, update.chat_id)
         except DeliveryError as error:
-            log.warning("zalo_bot: reply to %s not delivered: %s", update.chat_id, error)
+            log.warning(
+                "reply to %s not delivered: %s", chat_ref("zalo_bot", update.chat_id), error
+            )
 
     async def poll_forever(self) -> None:
         """getUpdates in a loop; redelivered messages are dropped by the inbox's message ids."""
@@ -354,3 +362,26 @@ def enable_polling(app: web.Application) -> None:
 
 def make_sender(settings: Settings) -> ZaloBotSender | None:
     return ZaloBotSender(settings) if configured(settings) else None
+
+
+async def doctor_checks(settings: Settings, database: object) -> list["Check"]:
+    """The bot token works (getMe)."""
+    from bot.doctor import FAIL, OK, Check
+
+    if not configured(settings):
+        return []
+    name = "zalo bot"
+    url = f"{settings.zalo_bot_api_url}/bot{settings.zalo_bot_token}/getMe"
+    try:
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as http,
+            http.post(url, json={}) as response,
+        ):
+            body = await response.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        return [Check(FAIL, name, f"cannot reach {settings.zalo_bot_api_url} ({error!r})")]
+    if not body.get("ok"):
+        refused = f"{body.get('error_code')} {body.get('description', '')}".strip()
+        return [Check(FAIL, name, f"Zalo rejects ZALO_BOT_TOKEN ({refused}): copy it again")]
+    return [Check(OK, name, f"token works: {body['result'].get('account_name', '')}")]

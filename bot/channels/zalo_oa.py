@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -38,6 +38,7 @@ from bot.channels.zalo_client import (
 )
 from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
+from bot.logs import chat_ref
 from bot.messages import Button, Incoming, Reply
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
@@ -49,6 +50,9 @@ from storage.zalo import (
     replace_tokens,
     seed_refresh_token,
 )
+
+if TYPE_CHECKING:
+    from bot.doctor import Check
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,8 @@ REPLAY_WINDOW = timedelta(minutes=15)  # older events are acknowledged and ignor
 CLOCK_SKEW = timedelta(minutes=5)  # events "from the future" within this are fine
 ACCESS_TOKEN_REFRESH_AHEAD = timedelta(hours=1)  # of the 25-hour lifetime
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
+ACCESS_TOKEN_LIFETIME = timedelta(hours=25)
+REFRESH_WARNING = timedelta(days=14)  # doctor warns when the refresh token expires sooner
 TOKEN_KEEPALIVE = timedelta(hours=1)  # idle OAs still refresh, so the refresh token never lapses
 TOKEN_ERRORS = {-216, -220}  # access token invalid / expired: refresh once and retry
 OUTSIDE_WINDOW = {-230, -232}  # no interaction within 7 days
@@ -541,7 +547,7 @@ class ZaloOAChannel:
             return
         if event.unfollowed:
             await self._mark_unreachable(event.chat_id)
-            log.info("zalo: %s unfollowed, marked unreachable", event.chat_id)
+            log.info("%s unfollowed, marked unreachable", chat_ref("zalo", event.chat_id))
             return
         if event.incoming is None:
             log.info("zalo: event %r acknowledged, nothing to do", event.name[:40])
@@ -554,12 +560,12 @@ class ZaloOAChannel:
         try:
             await self.sender.send(chat_id, replies)
         except Unreachable as error:
-            log.info("zalo: %s unreachable (%s), marked", chat_id, error.reason)
+            log.info("%s unreachable (%s), marked", chat_ref("zalo", chat_id), error.reason)
             await self._mark_unreachable(chat_id)
         except DeliveryError as error:
-            log.warning("zalo: reply to %s not delivered: %s", chat_id, error)
+            log.warning("reply to %s not delivered: %s", chat_ref("zalo", chat_id), error)
         except ValueError:
-            log.exception("zalo: replies to %s could not be rendered", chat_id)
+            log.exception("replies to %s could not be rendered", chat_ref("zalo", chat_id))
 
     async def _mark_unreachable(self, chat_id: str) -> None:
         async with self.engine.database.session() as session, session.begin():
@@ -637,3 +643,31 @@ def make_sender(settings: Settings) -> ZaloOASender | None:
     if not configured(settings):
         return None
     return ZaloOASender(settings, Database(settings.database_url), owns_database=True)
+
+
+async def doctor_checks(settings: Settings, database: Database) -> list["Check"]:
+    """The stored token pair: present, refreshed lately, and its refresh token not expiring."""
+    from bot.doctor import FAIL, OK, WARN, Check
+
+    if not configured(settings):
+        return []
+    name, now = "zalo OA", utc_now()
+    stored = await load_token(database, settings.zalo_app_id or "")
+    if stored is None or not stored.refresh_token:
+        return [Check(FAIL, name, "no token stored: run `troly zalo login`")]
+    # Each refresh gives a new refresh token, valid 90 days from the refresh.
+    refreshed = stored.access_expires_at - ACCESS_TOKEN_LIFETIME
+    refresh_expires = refreshed + REFRESH_TOKEN_LIFETIME
+    if refresh_expires <= now:
+        return [Check(FAIL, name, "the refresh token has expired: run `troly zalo login`")]
+    if stored.access_expires_at <= now:
+        late = f"access token expired {stored.access_expires_at:%Y-%m-%d %H:%M} UTC"
+        advice = "`troly serve` refreshes it hourly: is it running?"
+        status = WARN if refresh_expires - now > REFRESH_WARNING else FAIL
+        return [
+            Check(
+                status, name, f"{late}; {advice} (refresh token until {refresh_expires:%Y-%m-%d})"
+            )
+        ]
+    hours = (now - refreshed).total_seconds() / 3600
+    return [Check(OK, name, f"token refreshed {hours:.1f} h ago")]

@@ -28,6 +28,7 @@ from bot.channels.telegram.updates import to_incoming
 from bot.channels.webhook_body import Refused, secret_json
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
+from bot.logs import chat_ref
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
 
@@ -173,7 +174,7 @@ class TelegramChannel:
         try:
             await sender.send(incoming.chat_id, replies)
         except Unreachable:
-            log.info("telegram: %s unreachable, marked", incoming.chat_id)
+            log.info("%s unreachable, marked", chat_ref("telegram", incoming.chat_id))
             await self._mark_unreachable(incoming.chat_id)
         except DeliveryError as error:
             log.warning("telegram: update %s: reply not delivered: %s", update.update_id, error)
