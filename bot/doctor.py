@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import text
 
 import bot.channels
-from bot.library import BUNDLED_CONTENT, read_library
+from bot.library import read_library
 from bot.settings import Settings
 from storage.db import Database, schema_revisions
 
@@ -75,7 +75,7 @@ def check_content(settings: Settings) -> list[Check]:
         ]
     checks = [Check(OK, "content", f"{len(library.guides)} guides in {settings.content_dir}")]
     commune = str(library.profile.get("commune_name", ""))
-    if EXAMPLE_COMMUNE in commune or settings.content_dir == BUNDLED_CONTENT:
+    if EXAMPLE_COMMUNE in commune:
         checks.append(
             Check(
                 WARN,

@@ -68,7 +68,7 @@ class Engine:
                 log.exception("turn failed for %s", context["chat"], extra=context)
                 break
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
-            log.debug("turn %s %.1f ms", context["chat"], duration_ms,
+            log.info("turn %s %.1f ms", context["chat"], duration_ms,
                       extra={**context, "duration_ms": duration_ms})  # fmt: skip
             return replies
         return [self.fallback()]

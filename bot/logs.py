@@ -14,6 +14,8 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Fields a log call may pass in `extra=` that the JSON lines carry as their own keys.
 CONTEXT_FIELDS = ("channel", "chat", "duration_ms", "handler", "outcome")
 _ref_key = b"troly"
+# Libraries whose debug lines carry SQL parameters or request bodies: personal data.
+QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy", "httpx", "httpcore", "telegram")
 
 
 def chat_ref(channel: str, chat_id: object) -> str:
@@ -48,3 +50,5 @@ def setup_logging(level: str, log_format: str, key: str) -> None:
         JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))

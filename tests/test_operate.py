@@ -1,0 +1,320 @@
+"""Operating an installation through real `troly` processes: doctor, backup, restore, db copy,
+JSON logs. The platforms are the fake servers on loopback; the databases are real."""
+
+import asyncio
+import json
+import os
+import shutil
+import sqlite3
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import SQLModel
+
+from bot.engine import Engine
+from bot.library import Library
+from bot.messages import Incoming
+from storage.backup import table_counts
+from storage.db import Database, make_engine, upgrade
+from storage.zalo import TokenPair, replace_tokens
+from tests.conftest import FULL_LIBRARY, PG_ADMIN_DSN, ROOT
+from tests.fake_telegram import TOKEN, FakeTelegram
+from tests.fake_zalo import APP_ID, APP_SECRET, FakeZalo
+
+TROLY = [sys.executable, "-m", "bot"]
+WEBHOOK = "https://troly.example.vn/webhook/telegram"
+
+
+async def troly(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """A real `troly` process; the test's event loop keeps serving the fakes meanwhile."""
+    process = await asyncio.create_subprocess_exec(
+        *TROLY, *args,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+@pytest.fixture
+def centre_content(tmp_path: Path) -> Path:
+    """The bundled library with a real centre's profile, as a centre's own copy would be."""
+    folder = tmp_path / "centre-library"
+    shutil.copytree(FULL_LIBRARY, folder)
+    profile = folder / "profile.yaml"
+    profile.write_text(profile.read_text(encoding="utf-8").replace("Hòa An", "Tân Lập"), "utf-8")
+    return folder
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'troly.db'}"
+    upgrade(url)
+    return url
+
+
+def lines(output: str, status: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(status)]
+
+
+async def test_doctor_passes_a_correct_telegram_set_up(
+    tmp_path: Path, centre_content: Path, sqlite_url: str
+) -> None:
+    async with FakeTelegram() as telegram:
+        telegram.webhook = {"url": WEBHOOK}
+        env = {
+            "DATABASE_URL": sqlite_url,
+            "CONTENT_DIR": str(centre_content),
+            "TELEGRAM_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": telegram.base_url,
+            "TELEGRAM_WEBHOOK_URL": WEBHOOK,
+            "TELEGRAM_STAFF_CHAT_ID": "-1001234",
+        }
+        code, out, err = await troly("doctor", env=env, cwd=tmp_path)
+    assert code == 0, out + err
+    assert lines(out, "FAIL") == [] and lines(out, "WARN") == [], out
+    for name in ("database", "schema", "content", "profile", "telegram", "telegram webhook",
+                 "staff group", "time zone"):  # fmt: skip
+        assert any(line.split(maxsplit=1)[1].startswith(f"{name}:") for line in lines(out, "OK")), (
+            name,
+            out,
+        )
+    assert "@troly_test_bot" in out
+
+
+async def test_doctor_names_a_revoked_token_and_a_failing_webhook(
+    tmp_path: Path, centre_content: Path, sqlite_url: str
+) -> None:
+    async with FakeTelegram() as telegram:
+        env = {
+            "DATABASE_URL": sqlite_url,
+            "CONTENT_DIR": str(centre_content),
+            "TELEGRAM_TOKEN": "123:revoked",
+            "TELEGRAM_API_URL": telegram.base_url,
+        }
+        code, out, _ = await troly("doctor", env=env, cwd=tmp_path)
+        assert code == 1
+        assert "Telegram rejects TELEGRAM_TOKEN (401" in "\n".join(lines(out, "FAIL"))
+
+        telegram.on(
+            "getWebhookInfo",
+            lambda call: {
+                "url": WEBHOOK,
+                "pending_update_count": 250,
+                "last_error_date": 1_795_000_000,
+                "last_error_message": "Connection timed out",
+            },
+        )
+        env |= {"TELEGRAM_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": WEBHOOK}
+        code, out, _ = await troly("doctor", env=env, cwd=tmp_path)
+        assert code == 0, out
+        warnings = "\n".join(lines(out, "WARN"))
+        assert "Connection timed out" in warnings and "250 updates waiting" in warnings
+
+        env["TELEGRAM_WEBHOOK_URL"] = "http://troly.example.vn/webhook/telegram"
+        code, out, _ = await troly("doctor", env=env, cwd=tmp_path)
+        assert code == 1
+        assert "is not HTTPS" in "\n".join(lines(out, "FAIL"))
+
+
+async def test_doctor_checks_zalo_tokens(
+    tmp_path: Path, centre_content: Path, sqlite_url: str
+) -> None:
+    async with FakeZalo() as zalo:
+        env = {
+            "DATABASE_URL": sqlite_url,
+            "CONTENT_DIR": str(centre_content),
+            "ZALO_APP_ID": APP_ID,
+            "ZALO_APP_SECRET": APP_SECRET,
+            "ZALO_OA_SECRET_KEY": "oa-secret",
+            "ZALO_API_URL": zalo.base_url,
+            "ZALO_OAUTH_URL": zalo.base_url,
+            "ZALO_BOT_TOKEN": "12345:wrong",
+            "ZALO_BOT_API_URL": zalo.base_url,
+        }
+        code, out, _ = await troly("doctor", env=env, cwd=tmp_path)
+        failures = "\n".join(lines(out, "FAIL"))
+        assert code == 1
+        assert "zalo OA: no token stored: run `troly zalo login`" in failures
+        assert "zalo bot: Zalo rejects ZALO_BOT_TOKEN" in failures
+
+        database = Database(sqlite_url)
+        now = datetime.now(UTC)
+        pair = TokenPair("access", "refresh", now + timedelta(hours=24))
+        await replace_tokens(database, APP_ID, pair, now)
+        await database.close()
+        env["ZALO_BOT_TOKEN"] = zalo.bot_token
+        code, out, _ = await troly("doctor", env=env, cwd=tmp_path)
+        assert code == 0, out
+        assert "zalo OA: token refreshed 1.0 h ago" in out
+        assert "zalo bot: token works" in out
+
+
+async def test_wrong_settings_get_one_line_and_exit_1(tmp_path: Path) -> None:
+    cases = {
+        "postgresql://postgres@127.0.0.1:1/none": "Cannot use the database",
+        "mysql://root@localhost/troly": "Setting DATABASE_URL is invalid",
+    }
+    for url, message in cases.items():
+        code, out, err = await troly("serve", env={"DATABASE_URL": url}, cwd=tmp_path)
+        assert code == 1
+        assert message in err and "Traceback" not in err + out
+    code, _, err = await troly("serve", env={"CONTENT_DIR": str(tmp_path / "no")}, cwd=tmp_path)
+    assert code == 1 and "content folder does not exist" in err and "Traceback" not in err
+
+
+async def write_turns(engine: Engine, people: int, stop: asyncio.Event) -> int:
+    """Citizens keep chatting until told to stop; returns how many turns were written."""
+    turns = 0
+    while not stop.is_set():
+        for person in range(people):
+            await engine.handle(Incoming("web", f"citizen-{person}", text="cai vneid the nao"))
+            turns += 1
+    return turns
+
+
+async def backup_under_load(
+    url: str, backup_file: Path, restore_url: str, library: Library, tmp_path: Path
+) -> None:
+    database = Database(url)
+    engine = Engine(library, database)
+    stop = asyncio.Event()
+    writer = asyncio.create_task(write_turns(engine, 5, stop))
+    await asyncio.sleep(1.0)
+    code, _, err = await troly("backup", str(backup_file), env={"DATABASE_URL": url}, cwd=tmp_path)
+    await asyncio.sleep(0.5)
+    stop.set()
+    written = await writer
+    assert code == 0, err
+    assert written > 10
+
+    code, _, err = await troly(
+        "restore", str(backup_file), env={"DATABASE_URL": restore_url}, cwd=tmp_path
+    )
+    assert code == 0, err
+    live, restored = make_engine(url), make_engine(restore_url)
+    try:
+        before, after = await table_counts(live), await table_counts(restored)
+    finally:
+        await live.dispose()
+        await restored.dispose()
+        await database.close()
+    # A consistent snapshot: whole turns (one message in, its replies out), taken mid-stream.
+    assert 0 < after["messageevent"] < before["messageevent"]
+    assert after["conversation"] == before["conversation"] == 5
+    assert set(after) == set(before)
+
+
+async def test_a_sqlite_backup_taken_under_load_restores_completely(
+    tmp_path: Path, sqlite_url: str, fixture_library: Library
+) -> None:
+    restore_url = f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}"
+    backup_file = tmp_path / "backup.sqlite"
+    await backup_under_load(sqlite_url, backup_file, restore_url, fixture_library, tmp_path)
+    with sqlite3.connect(backup_file) as copy:
+        assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        ins = copy.execute("SELECT count(*) FROM messageevent WHERE direction='in'").fetchone()
+        outs = copy.execute("SELECT count(*) FROM messageevent WHERE direction='out'").fetchone()
+    assert ins[0] and outs[0] >= ins[0], "every turn in the copy is whole"
+
+
+async def _fresh_pg(name: str) -> str:
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://") + (
+        f"/{name}"
+    )
+
+
+async def test_a_postgresql_backup_taken_under_load_restores_completely(
+    tmp_path: Path, fixture_library: Library
+) -> None:
+    live_url = await _fresh_pg(f"troly_backup_live_{os.getpid()}")
+    restore_url = await _fresh_pg(f"troly_backup_restored_{os.getpid()}")
+    await asyncio.to_thread(upgrade, live_url)
+    await backup_under_load(
+        live_url, tmp_path / "backup.pgdump", restore_url, fixture_library, tmp_path
+    )
+
+
+def fill_every_table(url: str) -> None:
+    """One row in every table, ids 1, foreign keys pointing at those rows."""
+    values = {
+        "INTEGER": 1, "BIGINT": 1, "SMALLINT": 1, "FLOAT": 1.5, "BOOLEAN": True,
+        "DATE": datetime(2026, 11, 20).date(), "TIME": datetime(2026, 1, 1, 8).time(),
+    }  # fmt: skip
+
+    def value(column):
+        kind = str(column.type).split("(")[0].upper()
+        if "DATETIME" in kind or "TIMESTAMP" in kind or kind == "UTCDATETIME":
+            return datetime(2026, 11, 20, 3, tzinfo=UTC)
+        if kind in ("JSON",):
+            return {"k": "v"}
+        return values.get(kind, "x")
+
+    async def fill() -> None:
+        engine = make_engine(url)
+        async with engine.begin() as connection:
+            for table in SQLModel.metadata.sorted_tables:
+                row = {c.name: value(c) for c in table.columns}
+                await connection.execute(insert(table).values(**row))
+        await engine.dispose()
+
+    asyncio.run(fill())
+
+
+async def test_db_copy_moves_every_table_from_sqlite_to_postgresql(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    await asyncio.to_thread(fill_every_table, sqlite_url)
+    target = await _fresh_pg(f"troly_copy_{os.getpid()}")
+    code, out, err = await troly(
+        "db", "copy", "--from", sqlite_url, "--to", target, env={}, cwd=tmp_path
+    )
+    assert code == 0, err
+    source_engine, target_engine = make_engine(sqlite_url), make_engine(target)
+    source, copied = await table_counts(source_engine), await table_counts(target_engine)
+    await source_engine.dispose()
+    await target_engine.dispose()
+    assert copied == source and all(copied.values()), copied
+    assert f"in {len(SQLModel.metadata.sorted_tables)} tables" in out
+
+    code, _, err = await troly(
+        "db", "copy", "--from", sqlite_url, "--to", target, env={}, cwd=tmp_path
+    )
+    assert code == 1 and "not empty" in err, "a second copy never mixes into live data"
+
+
+async def test_json_logs_carry_a_hashed_chat_and_the_turn_duration(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": sqlite_url,
+           "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG", "PORT": "0"}  # fmt: skip
+    script = (
+        "import asyncio; from bot.settings import get_settings; from bot.logs import "
+        "setup_logging; from bot.app import build_engine; from bot.messages import Incoming\n"
+        "s = get_settings(); setup_logging(s.log_level, s.log_format, s.pseudonym_key)\n"
+        "asyncio.run(build_engine(s).handle(Incoming('web', 'secret-session-42', text='menu')))"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, env=env, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
+    _, err = await process.communicate()
+    records = [json.loads(line) for line in err.decode().splitlines()]
+    turn = next(r for r in records if "duration_ms" in r)
+    assert turn["channel"] == "web" and turn["level"] == "INFO"
+    assert turn["chat"].startswith("web:") and len(turn["chat"]) == len("web:") + 8
+    assert {"time", "logger", "message"} <= turn.keys()
+    assert "secret-session-42" not in err.decode()
