@@ -1,13 +1,11 @@
 """The aiohttp application factory: web chat, channel webhooks and health, on one server."""
 
-import importlib
 import logging
-import pkgutil
 
 from aiohttp import web
 from sqlalchemy import text
 
-import bot.channels
+from bot.channels.base import all_channels
 from bot.engine import Engine
 from bot.library import Library, load_library
 from bot.settings import Settings
@@ -29,7 +27,7 @@ def build_engine(settings: Settings, library: Library | None = None) -> Engine:
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
-    """Every module in bot/channels/ with a `setup(app)` mounts itself here."""
+    """Every channel in the registry mounts itself here."""
     engine = engine or build_engine(settings)
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS] = settings
@@ -40,11 +38,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     engine.settings = settings
     app[SENDERS] = engine.senders
     app.router.add_get("/healthz", healthz)
-    for module_info in pkgutil.iter_modules(bot.channels.__path__):
-        module = importlib.import_module(f"bot.channels.{module_info.name}")
-        setup = getattr(module, "setup", None)
-        if setup is not None:
-            setup(app)
+    for channel in all_channels():
+        channel.setup(app)  # each decides from its own settings whether it runs
 
     async def close_database(app: web.Application) -> None:
         await app[DATABASE].close()

@@ -4,12 +4,9 @@ Every channel that can send on its own offers a `make_sender(settings)` returnin
 or None when it is not configured. Callers handle the three ways a send can fail.
 """
 
-import importlib
-import pkgutil
 from collections.abc import Sequence
 from typing import Protocol
 
-import bot.channels
 from bot.messages import Reply
 from bot.settings import Settings
 
@@ -53,12 +50,12 @@ class Sender(Protocol):
 
 
 def load_senders(settings: Settings) -> dict[str, Sender]:
-    """A sender for every configured channel, keyed by channel name."""
+    """A sender for every configured channel that can send on its own, keyed by channel name."""
+    from bot.channels.base import sending_channels
+
     senders: dict[str, Sender] = {}
-    for info in pkgutil.iter_modules(bot.channels.__path__):
-        module = importlib.import_module(f"bot.channels.{info.name}")
-        make_sender = getattr(module, "make_sender", None)
-        sender = make_sender(settings) if make_sender else None
+    for channel in sending_channels(settings):
+        sender = channel.make_sender(settings)
         if sender is not None:
-            senders[sender.channel] = sender
+            senders[channel.name] = sender
     return senders

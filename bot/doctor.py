@@ -1,20 +1,18 @@
 """`troly doctor`: is this installation ready to serve citizens, and if not, what to do.
 
 Each check gives one line: OK, WARN (works, but look at it) or FAIL (something citizens or staff
-will notice), with what to do about it. Channels add their own checks (`doctor_checks`).
+will notice), with what to do about it. Each channel adds its own checks (`Channel.doctor`).
 """
 
 import asyncio
-import importlib
-import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import text
 
-import bot.channels
+from bot.channels.base import all_channels
 from bot.library import read_library
 from bot.settings import Settings
 from storage.db import Database, schema_revisions
@@ -33,9 +31,6 @@ class Check:
 
     def __str__(self) -> str:
         return f"{self.status:<4}  {self.name}: {self.detail}"
-
-
-ChannelChecks = Callable[[Settings, Database], Awaitable[list[Check]]]
 
 
 def safe_url(url: str) -> str:
@@ -127,22 +122,6 @@ async def check_clock(settings: Settings, database: Database) -> list[Check]:
     return checks
 
 
-def channel_checks() -> list[ChannelChecks]:
-    found = []
-    for info in pkgutil.iter_modules(bot.channels.__path__):
-        name = f"bot.channels.{info.name}" + (".doctor" if info.ispkg else "")
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as missing:
-            if missing.name != name:
-                raise
-            continue
-        checks = getattr(module, "doctor_checks", None)
-        if checks is not None:
-            found.append(checks)
-    return found
-
-
 async def _guarded(name: str, checks: Awaitable[list[Check]]) -> list[Check]:
     """A check that hangs or breaks is itself a finding, never a traceback."""
     try:
@@ -162,8 +141,9 @@ async def run_checks(settings: Settings) -> list[Check]:
         results = await _guarded("database", check_database(settings, database))
         results += check_content(settings)
         results += check_staff_room(settings)
-        for checks in channel_checks():
-            results += await _guarded(checks.__module__, checks(settings, database))
+        for channel in all_channels():
+            if channel.configured(settings):
+                results += await _guarded(channel.name, channel.doctor(settings, database))
         results += await _guarded("clock", check_clock(settings, database))
         return results
     finally:

@@ -8,19 +8,12 @@ text to type there: `#<code> <source>`.
 """
 
 import re
-from dataclasses import dataclass
 
+from bot.channels.base import ShareLink
 from bot.library import Guide, Library
 
 PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 SOURCE = re.compile(r"^[A-Za-z0-9-]{1,32}$")
-
-
-@dataclass(frozen=True)
-class ShareLink:
-    channel: str
-    url: str
-    text_to_type: str | None = None
 
 
 def start_payload(guide_id: str | None = None, source: str | None = None) -> str:
@@ -61,13 +54,10 @@ def code_text(guide: Guide, source: str | None = None) -> str:
 
 
 def share_links(library: Library, guide: Guide | None, source: str | None) -> list[ShareLink]:
-    """Per channel, the link that opens `guide` (or the bot) tagged with `source`."""
-    profile = library.profile
-    links = []
-    if profile.get("telegram_bot"):
-        url = telegram_link(str(profile["telegram_bot"]), guide.id if guide else None, source)
-        links.append(ShareLink("telegram", url))
-    if profile.get("zalo_oa_id"):
-        typed = code_text(guide, source) if guide else None
-        links.append(ShareLink("zalo", zalo_link(str(profile["zalo_oa_id"])), typed))
-    return links
+    """Per channel the centre runs, the link that opens `guide` (or the bot), tagged `source`."""
+    from bot.channels.base import all_channels
+
+    guide_id = guide.id if guide else None
+    typed = code_text(guide, source) if guide else None
+    found = (c.share_link(library.profile, guide_id, typed, source) for c in all_channels())
+    return [link for link in found if link is not None]

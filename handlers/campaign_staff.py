@@ -6,7 +6,7 @@ schedules the campaign for now, so a chat turn never waits on thousands of sends
 
 from collections import Counter
 
-from bot.campaigns.control import campaign_replies
+from bot.campaigns.control import campaign_replies, reply_windows
 from bot.matcher import normalize
 from bot.messages import Button, Reply
 from handlers.routing import Replies, Turn
@@ -16,7 +16,6 @@ from storage.staff import STAFF
 
 COMMAND = "/chiendich"
 ACTION = "cs"  # cs:send:<id> and cs:cancel:<id>, pressed in the staff group only
-CHANNELS = ("telegram", "zalo", "zalo_bot")
 USAGE = (
     "Soạn chiến dịch: /chiendich rồi nội dung tin nhắn (có thể nhiều dòng).\n"
     "Tôi sẽ cho xem trước và chỉ gửi khi anh/chị bấm ✅ Gửi."
@@ -43,7 +42,7 @@ async def draft(turn: Turn, member: StaffMember, body: str) -> Replies:
     # The turn's own transaction: on SQLite a second connection writing now would make this
     # turn's later writes fail and the whole turn be retried, drafting the campaign twice.
     await store.add_campaign(turn.session, campaign)
-    members = await store.audience(turn.session, campaign, CHANNELS, turn.now, normalize)
+    members = await store.audience(turn.session, campaign, reply_windows(), turn.now, normalize)
     reach = Counter(m.channel for m in members if m.state == "pending")
     split = ", ".join(f"{channel}: {count}" for channel, count in sorted(reach.items())) or "0"
     ask = Reply(

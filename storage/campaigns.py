@@ -9,7 +9,7 @@ take turns instead of reading the same pending rows.
 
 import os
 import socket
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,7 +32,6 @@ from storage.models import (
 )
 
 OUTBOX = OutboxMessage.__table__
-ZALO_WINDOW = timedelta(days=7)  # Zalo OA may message a person only this long after they wrote
 OPEN_WINDOW = timedelta(days=7)
 OPT_OUT_WINDOW = timedelta(hours=24)
 # A row claimed this long ago whose worker never reported back: that worker is gone.
@@ -126,7 +125,7 @@ class Member:
 async def audience(
     session: AsyncSession,
     campaign: Campaign,
-    channels: Iterable[str],
+    reply_windows: Mapping[str, timedelta | None],
     now: datetime,
     tag_key: Callable[[str], str] = str.casefold,
 ) -> list[Member]:
@@ -134,7 +133,7 @@ async def audience(
 
     Tags are compared through `tag_key`, so "Ấp Hòa Long" and "ap hoa long" can be the same.
     """
-    wanted = set(channels)
+    wanted = set(reply_windows)
     if campaign.audience_channel:
         wanted &= {campaign.audience_channel}
     tags = {tag_key(t) for t in campaign.audience_tags or []}
@@ -154,7 +153,7 @@ async def audience(
         state = "pending"
         if contact.unreachable:
             state = "blocked"
-        elif contact.channel == "zalo" and now - contact.last_seen > ZALO_WINDOW:
+        elif (window := reply_windows[contact.channel]) and now - contact.last_seen > window:
             state = "outside_window"
         members.append(Member(contact.id, contact.channel, contact.chat_id, state))
     return members
@@ -163,7 +162,7 @@ async def audience(
 async def start_sending(
     session: AsyncSession,
     campaign_id: int,
-    channels: Iterable[str],
+    reply_windows: Mapping[str, timedelta | None],
     now: datetime,
     tag_key: Callable[[str], str] = str.casefold,
 ) -> bool:
@@ -177,7 +176,7 @@ async def start_sending(
     campaign = await get_campaign(session, campaign_id)
     assert campaign is not None
     await session.refresh(campaign)
-    members = await audience(session, campaign, channels, now, tag_key)
+    members = await audience(session, campaign, reply_windows, now, tag_key)
     if members:
         await session.execute(
             OUTBOX.insert(),

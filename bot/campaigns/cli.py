@@ -124,11 +124,13 @@ def create(
 def preview(campaign_id: Annotated[int, typer.Argument(help="Campaign id.")]) -> None:
     """Show the message as people will get it and who will get it."""
     from bot import campaigns
+    from bot.campaigns.control import reply_windows
+    from bot.channels.base import sending_channels
     from bot.channels.console import render_numbered
-    from bot.delivery import load_senders
 
     library, settings = _library(), get_settings()
-    channels = list(load_senders(settings)) or ["telegram", "zalo"]
+    # Before any channel is configured, show who would get it on every channel that can send.
+    channels = [c.name for c in sending_channels(settings)] or list(reply_windows())
     shown = _run(lambda db: campaigns.preview(db, library, campaign_id, channels, _now()))
     typer.echo(render_numbered(shown.replies))
     will = ", ".join(f"{n} on {c}" for c, n in sorted(shown.will_send.items())) or "nobody"

@@ -8,9 +8,10 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.campaigns.sender import CampaignSender, Clock, Progress, Sleep
+from bot.channels.base import all_channels, can_send
 from bot.delivery import Sender
 from bot.library import Library
 from bot.matcher import normalize
@@ -27,9 +28,16 @@ class CampaignError(Exception):
     """Something staff asked for that cannot be done; the message says why, in plain words."""
 
 
+def reply_windows(channels: Sequence[str] | None = None) -> dict[str, timedelta | None]:
+    """Each channel's window after a person's last message, as the channel declares it;
+    by default every channel that can send a campaign at all."""
+    declared = {c.name: c.reply_window for c in all_channels() if can_send(c)}
+    return declared if channels is None else {name: declared.get(name) for name in channels}
+
+
 def rates(settings: Settings) -> dict[str, float]:
-    zalo = settings.campaign_zalo_rate
-    return {"telegram": settings.campaign_telegram_rate, "zalo": zalo, "zalo_bot": zalo}
+    """Every channel declares its campaign rate: none is ever sent to without one."""
+    return {channel.name: channel.rate(settings) for channel in all_channels()}
 
 
 def campaign_replies(campaign: Campaign, library: Library) -> list[Reply]:
@@ -143,7 +151,7 @@ async def preview(
 ) -> Preview:
     campaign = await get(database, campaign_id)
     async with database.session() as session:
-        members = await store.audience(session, campaign, channels, now, normalize)
+        members = await store.audience(session, campaign, reply_windows(channels), now, normalize)
     return Preview(
         campaign_replies(campaign, library),
         Counter(m.channel for m in members if m.state == "pending"),
@@ -156,7 +164,9 @@ async def start(
 ) -> bool:
     """Draft or scheduled -> sending now, with its outbox written; False if already past that."""
     async with database.session() as session, session.begin():
-        return await store.start_sending(session, campaign_id, channels, now, normalize)
+        return await store.start_sending(
+            session, campaign_id, reply_windows(channels), now, normalize
+        )
 
 
 async def send(

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.channels.base import Channel, Limits
 from bot.messages import Incoming, Reply
+from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent.parent / "web"
 SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -69,3 +71,22 @@ async def chat(request: web.Request) -> web.Response:
     )
     replies = await request.app[ENGINE].handle(incoming)
     return web.json_response({"replies": [render(r) for r in replies]})
+
+
+class Web(Channel):
+    name = "web"
+    label = "Web"
+    limits = Limits(text_chars=MAX_TEXT_CHARS, buttons=20, button_label_chars=200)
+    reply_window = None
+
+    def configured(self, settings: Settings) -> bool:
+        return True  # the web chat always runs: it needs no token
+
+    def rate(self, settings: Settings) -> float:
+        return 0.0
+
+    def setup(self, app: web.Application) -> None:
+        setup(app)
+
+
+channel = Web()

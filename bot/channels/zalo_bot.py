@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
+from bot.channels.base import Channel, Limits
 from bot.channels.webhook_body import Refused, secret_json
 from bot.channels.zalo_client import (
     MAX_TEXT,
@@ -385,3 +386,32 @@ async def doctor_checks(settings: Settings, database: object) -> list["Check"]:
         refused = f"{body.get('error_code')} {body.get('description', '')}".strip()
         return [Check(FAIL, name, f"Zalo rejects ZALO_BOT_TOKEN ({refused}): copy it again")]
     return [Check(OK, name, f"token works: {body['result'].get('account_name', '')}")]
+
+
+class ZaloBot(Channel):
+    name = CHANNEL
+    label = "Zalo Bot"
+    limits = Limits(text_chars=MAX_TEXT, buttons=0, button_label_chars=0)  # numbered text only
+    reply_window = None
+    can_poll = True
+
+    def configured(self, settings: Settings) -> bool:
+        return configured(settings)
+
+    def rate(self, settings: Settings) -> float:
+        return settings.campaign_zalo_rate
+
+    def setup(self, app: web.Application) -> None:
+        setup(app)
+
+    def make_sender(self, settings: Settings) -> ZaloBotSender | None:
+        return make_sender(settings)
+
+    def enable_polling(self, app: web.Application) -> None:
+        enable_polling(app)
+
+    async def doctor(self, settings: Settings, database: object) -> list["Check"]:
+        return await doctor_checks(settings, database)
+
+
+channel = ZaloBot()

@@ -24,6 +24,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from bot.channels.base import Channel, Limits, ShareLink
 from bot.channels.zalo_client import (
     HTTP_TIMEOUT,
     MAX_TEXT,
@@ -38,6 +39,7 @@ from bot.channels.zalo_client import (
 )
 from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
+from bot.links import zalo_link
 from bot.logs import chat_ref
 from bot.messages import Button, Incoming, Reply
 from bot.settings import Settings
@@ -671,3 +673,36 @@ async def doctor_checks(settings: Settings, database: Database) -> list["Check"]
         ]
     hours = (now - refreshed).total_seconds() / 3600
     return [Check(OK, name, f"token refreshed {hours:.1f} h ago")]
+
+
+class ZaloOA(Channel):
+    name = CHANNEL
+    label = "Zalo OA"
+    limits = Limits(text_chars=MAX_TEXT, buttons=MAX_BUTTONS, button_label_chars=MAX_BUTTON_TITLE)
+    reply_window = timedelta(days=7)  # consultation messages: 7 days after the person wrote
+
+    def configured(self, settings: Settings) -> bool:
+        return configured(settings)
+
+    def rate(self, settings: Settings) -> float:
+        return settings.campaign_zalo_rate
+
+    def setup(self, app: web.Application) -> None:
+        setup(app)
+
+    def make_sender(self, settings: Settings) -> ZaloOASender | None:
+        return make_sender(settings)
+
+    def share_link(
+        self, profile: dict[str, Any], guide_id: str | None, code: str | None, source: str | None
+    ) -> ShareLink | None:
+        # The OA chat link carries no payload: the person types the guide's code instead.
+        if not profile.get("zalo_oa_id"):
+            return None
+        return ShareLink(self.name, zalo_link(str(profile["zalo_oa_id"])), code)
+
+    async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
+        return await doctor_checks(settings, database)
+
+
+channel = ZaloOA()

@@ -11,12 +11,14 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from telegram import Bot, ChatMember, Message, Update
 from telegram.ext import Application, ContextTypes, TypeHandler, Updater
 
-from bot.channels.telegram.render import callback_data, render, split_text
+from bot.channels.base import Channel, Limits, ShareLink
+from bot.channels.telegram.render import MAX_TEXT, callback_data, render, split_text
 from bot.channels.telegram.sender import (
     NO_RETRY,
     RetryPolicy,
@@ -28,9 +30,14 @@ from bot.channels.telegram.updates import to_incoming
 from bot.channels.webhook_body import Refused, secret_json
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
+from bot.links import telegram_link
 from bot.logs import chat_ref
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.doctor import Check
 
 __all__ = [
     "CHANNEL",
@@ -277,3 +284,42 @@ def make_sender(settings: Settings) -> TelegramSender | None:
     if not settings.telegram_token:
         return None
     return TelegramSender(make_bot(settings), owns_bot=True)
+
+
+class Telegram(Channel):
+    name = CHANNEL_NAME
+    label = "Telegram"
+    limits = Limits(text_chars=MAX_TEXT, buttons=100, button_label_chars=64)
+    reply_window = None
+    burst = 1
+    can_poll = True
+
+    def configured(self, settings: Settings) -> bool:
+        return bool(settings.telegram_token)
+
+    def rate(self, settings: Settings) -> float:
+        return settings.campaign_telegram_rate
+
+    def setup(self, app: web.Application) -> None:
+        setup(app)
+
+    def make_sender(self, settings: Settings) -> TelegramSender | None:
+        return make_sender(settings)
+
+    def enable_polling(self, app: web.Application) -> None:
+        enable_polling(app)
+
+    def share_link(
+        self, profile: dict[str, Any], guide_id: str | None, code: str | None, source: str | None
+    ) -> ShareLink | None:
+        if not profile.get("telegram_bot"):
+            return None
+        return ShareLink(self.name, telegram_link(str(profile["telegram_bot"]), guide_id, source))
+
+    async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
+        from bot.channels.telegram.doctor import doctor_checks
+
+        return await doctor_checks(settings, database)
+
+
+channel = Telegram()

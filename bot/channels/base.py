@@ -1,0 +1,124 @@
+"""The Channel interface and its registry: every platform declares its facts in one place.
+
+A channel is a module or package in bot/channels/ with a module attribute `channel`, an
+instance of a `Channel` subclass. Campaigns, links, posters, the app, the CLI and `troly doctor`
+ask the registry; nothing outside bot/channels/ names a platform. A subclass that forgets a
+fact fails when its module is imported (at start-up), not later in production.
+"""
+
+import importlib
+import pkgutil
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from bot.delivery import Sender
+    from bot.doctor import Check
+    from bot.settings import Settings
+    from storage.db import Database
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class Limits:
+    text_chars: int  # longest text in one message; longer replies are split
+    buttons: int  # per message; more choices become numbered text (0: the platform has none)
+    button_label_chars: int
+
+
+@dataclass(frozen=True)
+class ShareLink:
+    channel: str
+    url: str  # opens the bot (and the guide, where the platform carries a payload)
+    text_to_type: str | None = None  # where it cannot: what to type as a first message
+
+
+class Channel(ABC):
+    """One platform. Class attributes are its facts; methods say how it runs."""
+
+    name: ClassVar[str] = _UNSET  # the `channel` of Incoming, contacts and campaigns
+    label: ClassVar[str] = _UNSET  # shown to staff: "Telegram", "Zalo OA"
+    limits: ClassVar[Limits] = _UNSET
+    # How long after a person's last message the platform lets us write to them (None: always).
+    reply_window: ClassVar[timedelta | None] = _UNSET
+    burst: ClassVar[int] = 1  # messages a campaign may send at once before the rate applies
+    can_poll: ClassVar[bool] = False  # fetches updates itself (`troly serve --<name>-polling`)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [
+            fact for fact in ("name", "label", "limits", "reply_window")
+            if getattr(cls, fact) is _UNSET
+        ]  # fmt: skip
+        if missing:
+            raise TypeError(f"channel {cls.__name__} does not declare {', '.join(missing)}")
+
+    @abstractmethod
+    def configured(self, settings: "Settings") -> bool:
+        """Its settings are there: the channel runs."""
+
+    @abstractmethod
+    def rate(self, settings: "Settings") -> float:
+        """Campaign messages per second (0: no limit; a broadcast needs a number)."""
+
+    @abstractmethod
+    def setup(self, app: "web.Application") -> None:
+        """Mount its routes and background work on the app (only when configured)."""
+
+    def make_sender(self, settings: "Settings") -> "Sender | None":
+        """A Sender for messages that answer no incoming one; None: it cannot send on its own."""
+        return None
+
+    def share_link(
+        self, profile: dict[str, Any], guide_id: str | None, code: str | None, source: str | None
+    ) -> ShareLink | None:
+        """The link (and QR target) that opens the bot, or the guide, tagged with `source`."""
+        return None
+
+    def enable_polling(self, app: "web.Application") -> None:
+        raise NotImplementedError(f"{self.name} has no polling mode")
+
+    async def doctor(self, settings: "Settings", database: "Database") -> list["Check"]:
+        return []
+
+    def cli(self) -> Any | None:
+        """A Typer group of its own (`troly <name> ...`), or None."""
+        return None
+
+
+@cache
+def all_channels() -> tuple[Channel, ...]:
+    """Every channel in bot/channels/, in name order."""
+    import bot.channels
+
+    found = []
+    for info in pkgutil.iter_modules(bot.channels.__path__):
+        module = importlib.import_module(f"bot.channels.{info.name}")
+        declared = getattr(module, "channel", None)
+        if isinstance(declared, Channel):
+            found.append(declared)
+    return tuple(sorted(found, key=lambda c: c.name))
+
+
+def get_channel(name: str) -> Channel | None:
+    return next((c for c in all_channels() if c.name == name), None)
+
+
+def can_send(channel: Channel) -> bool:
+    """It can write to a person who has not just written: campaigns, notices, staff answers."""
+    return type(channel).make_sender is not Channel.make_sender
+
+
+def sending_channels(settings: "Settings") -> tuple[Channel, ...]:
+    """Configured channels that can send on their own."""
+    return tuple(c for c in all_channels() if c.configured(settings) and can_send(c))
+
+
+def reply_windows() -> dict[str, timedelta | None]:
+    return {c.name: c.reply_window for c in all_channels()}
