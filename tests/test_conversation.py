@@ -2,6 +2,7 @@
 
 from sqlmodel import select
 
+from bot.logs import chat_ref
 from bot.messages import Reply
 from storage.models import Contact, Conversation, MessageEvent
 from tests.conftest import Chat
@@ -160,6 +161,7 @@ async def test_a_failing_handler_gives_a_polite_fallback_and_is_logged(chat: Cha
     finally:
         del chat.engine.router.actions["boom"]
     assert "đang gặp trục trặc" in chat.text
-    assert "handler failed on test:citizen-1" in caplog.text
+    assert f"handler failed on {chat_ref('test', 'citizen-1')} (action='boom')" in caplog.text
+    assert "citizen-1" not in caplog.text, "the log names a chat by its hash only"
     await chat.say("menu")  # and the conversation goes on
     assert "🪪 VNeID" in chat.labels
