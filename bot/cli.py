@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.campaigns.cli import register as register_campaign_commands
+from bot.channels.cli import register as register_channel_commands
 from bot.ops_cli import register as register_ops_commands
 from bot.settings import get_settings
 from bot.support_cli import register as register_support_commands
@@ -21,13 +22,10 @@ content_app = typer.Typer(help="The content library: check, stats, show.", no_ar
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
 app.add_typer(db_app, name="db")
-telegram_app = typer.Typer(help="The Telegram bot: webhook and command menu.", no_args_is_help=True)
-app.add_typer(telegram_app, name="telegram")
 register_support_commands(app)  # tickets, staff, volunteer, log-support, report, privacy
 register_campaign_commands(app)  # campaign ..., volunteer links
-zalo_app = typer.Typer(help="Zalo: OA authorisation, Bot Platform webhook.", no_args_is_help=True)
-app.add_typer(zalo_app, name="zalo")
 register_ops_commands(app, db_app)  # doctor, backup, restore, db copy
+register_channel_commands(app)  # troly telegram ..., troly zalo ...: each channel's own verbs
 
 
 def _setup_logging() -> None:
@@ -37,7 +35,7 @@ def _setup_logging() -> None:
     setup_logging(settings.log_level, settings.log_format, settings.pseudonym_key)
 
 
-def _library() -> "Library":
+def load_library_or_exit() -> "Library":
     """The library, or a clear message and exit 1: the bot never serves a broken library."""
     from bot.library import ContentError, load_library
 
@@ -69,7 +67,7 @@ def serve(
 
     _setup_logging()
     settings = get_settings()
-    library = _library()
+    library = load_library_or_exit()
     upgrade(settings.database_url)
     if telegram_polling and not settings.telegram_token:
         typer.echo("--telegram-polling needs TELEGRAM_TOKEN.", err=True)
@@ -108,7 +106,7 @@ def chat(
 
     settings = get_settings()
     upgrade(settings.database_url)
-    run_chat(build_engine(settings, _library()), as_chat)
+    run_chat(build_engine(settings, load_library_or_exit()), as_chat)
 
 
 @app.command()
@@ -124,7 +122,7 @@ def ask(
     """Show which guide a question finds, without touching the database."""
     from bot.matcher import Matcher
 
-    matcher = Matcher.for_library(_library())
+    matcher = Matcher.for_library(load_library_or_exit())
     queries = (line.rstrip("\n") for line in sys.stdin) if jsonl else [query or ""]
     for text in queries:
         result = matcher.match(text)
@@ -171,7 +169,7 @@ def content_check(
 @content_app.command("stats")
 def content_stats() -> None:
     """Guides per topic, the longest step, and guides with fewer than 8 sample questions."""
-    library = _library()
+    library = load_library_or_exit()
     for topic in library.topics.values():
         typer.echo(f"{topic.id:<12} {len(library.guides_in(topic.id)):>3} guides  {topic.title}")
     steps = [
@@ -192,7 +190,7 @@ def content_show(
     """Print a guide; with --large, plain numbered text for the large-print leaflet."""
     from bot.large_print import large_print
 
-    library = _library()
+    library = load_library_or_exit()
     guide = library.guides.get(guide_id)
     if guide is None:
         typer.echo(f"No guide with id '{guide_id}'.", err=True)
@@ -213,27 +211,6 @@ def db_upgrade() -> None:
 
     upgrade(get_settings().database_url)
     typer.echo("Database is up to date.")
-
-
-@telegram_app.command("set-webhook")
-def telegram_set_webhook() -> None:
-    """Register TELEGRAM_WEBHOOK_URL (with the secret) and the Vietnamese command menu."""
-    import asyncio
-
-    from telegram.error import TelegramError
-
-    from bot.channels.telegram.admin import set_webhook
-
-    settings = get_settings()
-    if not settings.telegram_token or not settings.telegram_webhook_url:
-        typer.echo("Set TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_URL first.", err=True)
-        raise typer.Exit(1)
-    try:
-        url = asyncio.run(set_webhook(settings, _library()))
-    except TelegramError as error:
-        typer.echo(f"Telegram refused: {error}", err=True)
-        raise typer.Exit(1) from error
-    typer.echo(f"Webhook set: {url} (commands: /start /menu /help /canbo)")
 
 
 poster_app = typer.Typer(
@@ -263,7 +240,7 @@ def poster_counter(
     """The counter poster: Zalo and Telegram QR codes, hotline, opening hours."""
     from bot.posters import counter_poster
 
-    _save_poster(counter_poster(_library()), out)
+    _save_poster(counter_poster(load_library_or_exit()), out)
 
 
 @poster_app.command("guide")
@@ -275,7 +252,7 @@ def poster_guide(
     """One guide: title, short steps, a QR code that opens it in the bot, the hotline."""
     from bot.posters import find_guide, guide_poster
 
-    library = _library()
+    library = load_library_or_exit()
     guide = find_guide(library, guide_id)
     if guide is None:
         typer.echo(f"No guide with id or code '{guide_id}'.", err=True)
@@ -294,7 +271,7 @@ def poster_all(
     if fmt not in FORMATS:
         typer.echo(f"--format must be one of: {', '.join(FORMATS)}", err=True)
         raise typer.Exit(2)
-    library = _library()
+    library = load_library_or_exit()
     results = []
     with typer.progressbar(
         write_all(library, out, fmt),
@@ -338,93 +315,10 @@ def poster_procedures(
     if not procedures:
         typer.echo("No usable procedure in the file: nothing written.", err=True)
         raise typer.Exit(1)
-    _save_poster(procedure_sheet(_library(), procedures, date.today()), out)
+    _save_poster(procedure_sheet(load_library_or_exit(), procedures, date.today()), out)
     typer.echo(f"{len(procedures)} procedures on the sheet, {len(rejected)} rejected.")
     if rejected:
         raise typer.Exit(PROCEDURES_REJECTED)
-
-
-@zalo_app.command("login")
-def zalo_login(
-    redirect_uri: Annotated[
-        str | None,
-        typer.Option(help="The app's callback URL, exactly as registered on developers.zalo.me."),
-    ] = None,
-    refresh_token: Annotated[
-        str | None,
-        typer.Option(help="Store this refresh token (e.g. from the OA's API explorer) instead."),
-    ] = None,
-) -> None:
-    """Authorise the app on the OA once: open the permission page, paste the code back."""
-    import asyncio
-    from urllib.parse import parse_qs, urlparse
-
-    from bot.channels.zalo_oa import Pkce, login_with_code, login_with_refresh_token, permission_url
-    from bot.delivery import DeliveryError
-    from storage.db import Database, upgrade
-
-    settings = get_settings()
-    if not (settings.zalo_app_id and settings.zalo_app_secret):
-        typer.echo("Set ZALO_APP_ID and ZALO_APP_SECRET first.", err=True)
-        raise typer.Exit(1)
-    upgrade(settings.database_url)
-
-    async def store(action) -> object:
-        database = Database(settings.database_url)
-        try:
-            return await action(database)
-        finally:
-            await database.close()
-
-    if refresh_token:
-        try:
-            asyncio.run(store(lambda db: login_with_refresh_token(settings, db, refresh_token)))
-        except DeliveryError as error:
-            typer.echo(f"Zalo refused the refresh token: {error}", err=True)
-            raise typer.Exit(1) from error
-        typer.echo("Refresh token accepted; the new token pair is stored.")
-        return
-    if not redirect_uri:
-        redirect_uri = typer.prompt("Callback URL registered for the app")
-    pkce = Pkce.new()
-    typer.echo("1. Log in to Zalo as an administrator of the OA and open this page:")
-    typer.echo(permission_url(settings, redirect_uri, pkce))
-    typer.echo("2. Allow the permissions. Zalo sends the browser to the callback URL.")
-    answer = typer.prompt("3. Paste that whole address (or just its code)").strip()
-    query = parse_qs(urlparse(answer).query)
-    code = query.get("code", [answer])[0]
-    if query.get("state") and query["state"][0] != pkce.state:
-        typer.echo("That address belongs to another login attempt; start again.", err=True)
-        raise typer.Exit(1)
-    try:
-        pair = asyncio.run(store(lambda db: login_with_code(settings, db, code, pkce)))
-    except Exception as error:
-        typer.echo(f"Zalo refused the code: {error}", err=True)
-        raise typer.Exit(1) from error
-    until = f"{pair.access_expires_at:%Y-%m-%d %H:%M} UTC"
-    typer.echo(f"Done: tokens stored; access token valid until {until}.")
-
-
-@zalo_app.command("bot-webhook")
-def zalo_bot_webhook(
-    url: Annotated[str, typer.Argument(help="Public HTTPS URL ending in /webhook/zalo_bot.")],
-) -> None:
-    """Register the Zalo Bot Platform webhook (with the secret the bot checks)."""
-    import asyncio
-
-    from bot.channels.zalo_bot import set_webhook
-    from bot.delivery import DeliveryError
-
-    settings = get_settings()
-    if not settings.zalo_bot_token:
-        typer.echo("Set ZALO_BOT_TOKEN first.", err=True)
-        raise typer.Exit(1)
-    try:
-        asyncio.run(set_webhook(settings, url))
-    except DeliveryError as error:
-        typer.echo(f"Zalo refused: {error}", err=True)
-        raise typer.Exit(1) from error
-    typer.echo(f"Webhook set: {url}")
 
 
 def main() -> None:

@@ -49,6 +49,8 @@ class Channel(ABC):
     reply_window: ClassVar[timedelta | None] = _UNSET
     burst: ClassVar[int] = 1  # messages a campaign may send at once before the rate applies
     can_poll: ClassVar[bool] = False  # fetches updates itself (`troly serve --<name>-polling`)
+    cli_group: ClassVar[str | None] = None  # `troly <cli_group> ...`, see register_cli
+    cli_help: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -87,9 +89,9 @@ class Channel(ABC):
     async def doctor(self, settings: "Settings", database: "Database") -> list["Check"]:
         return []
 
-    def cli(self) -> Any | None:
-        """A Typer group of its own (`troly <name> ...`), or None."""
-        return None
+    def register_cli(self, group: Any) -> None:
+        """Add its verbs to the Typer group `troly <cli_group> ...` (channels may share one)."""
+        raise NotImplementedError(f"{self.name} declares cli_group but no verbs")
 
 
 @cache

@@ -394,6 +394,13 @@ class ZaloBot(Channel):
     limits = Limits(text_chars=MAX_TEXT, buttons=0, button_label_chars=0)  # numbered text only
     reply_window = None
     can_poll = True
+    cli_group = "zalo"
+    cli_help = "Zalo: OA authorisation, Bot Platform webhook."
+
+    def register_cli(self, group: Any) -> None:
+        from bot.channels.zalo_bot_cli import register
+
+        register(group)
 
     def configured(self, settings: Settings) -> bool:
         return configured(settings)

@@ -680,6 +680,13 @@ class ZaloOA(Channel):
     label = "Zalo OA"
     limits = Limits(text_chars=MAX_TEXT, buttons=MAX_BUTTONS, button_label_chars=MAX_BUTTON_TITLE)
     reply_window = timedelta(days=7)  # consultation messages: 7 days after the person wrote
+    cli_group = "zalo"
+    cli_help = "Zalo: OA authorisation, Bot Platform webhook."
+
+    def register_cli(self, group: Any) -> None:
+        from bot.channels.zalo_oa_cli import register
+
+        register(group)
 
     def configured(self, settings: Settings) -> bool:
         return configured(settings)

@@ -293,6 +293,8 @@ class Telegram(Channel):
     reply_window = None
     burst = 1
     can_poll = True
+    cli_group = "telegram"
+    cli_help = "The Telegram bot: webhook and command menu."
 
     def configured(self, settings: Settings) -> bool:
         return bool(settings.telegram_token)
@@ -308,6 +310,11 @@ class Telegram(Channel):
 
     def enable_polling(self, app: web.Application) -> None:
         enable_polling(app)
+
+    def register_cli(self, group: Any) -> None:
+        from bot.channels.telegram.cli import register
+
+        register(group)
 
     def share_link(
         self, profile: dict[str, Any], guide_id: str | None, code: str | None, source: str | None
