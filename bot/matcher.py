@@ -347,6 +347,17 @@ class Matcher:
         ):
             owner = self._sample_owner[position]
             closeness[owner] = max(closeness[owner], score / 100)
+        # Subjects without a guide have only short keywords, which never rank among the
+        # closest samples: a keyword found whole among the query's words is their closeness.
+        query_words = set(meaningful)
+        for index in explained:
+            guide = self.guides[index]
+            if guide.code:
+                continue
+            for keyword in guide.keywords:
+                kept = self._meaningful(_words(normalize(keyword)))
+                if kept and set(kept) <= query_words:
+                    closeness[index] = max(closeness[index], len(kept) / max(len(meaningful), 1))
         padded = f" {' '.join(words)} "
         phrase_hit: dict[int, float] = defaultdict(float)
         for phrase, owners in self._phrases.items():
