@@ -154,8 +154,11 @@ def content_check(
     """Validate the whole library; exit 1 with file:line messages if anything is wrong."""
     from bot.library import read_library
 
-    library, problems = read_library(path or get_settings().content_dir)
-    for problem in problems:
+    settings = get_settings()
+    library, problems = read_library(
+        path or settings.content_dir, review_months=settings.content_review_months
+    )
+    for problem in [*problems, *library.warnings]:
         typer.echo(str(problem), err=True)
     if problems:
         typer.echo(f"{len(problems)} problem(s) found.", err=True)
@@ -180,6 +183,25 @@ def content_stats() -> None:
         typer.echo(f"Longest step: {guide_id} step {number}, {length} characters")
     few = sorted(g.id for g in library.guides.values() if len(g.questions) < 8)
     typer.echo("Fewer than 8 sample questions: " + (", ".join(few) if few else "none"))
+    _echo_guides_by_age(library)
+
+
+def _echo_guides_by_age(library: "Library") -> None:
+    """Oldest check first: the content team's review list (never checked ones at the top)."""
+    from datetime import date
+
+    from bot.library import months_before
+
+    today = date.today()
+    due = months_before(today, get_settings().content_review_months)
+    typer.echo("Guides by last check (oldest first):")
+    for guide in sorted(library.guides.values(), key=lambda g: (g.checked or date.min, g.id)):
+        if guide.checked is None:
+            typer.echo(f"  never checked          {guide.id}")
+            continue
+        days = (today - guide.checked).days
+        mark = "  due for review" if guide.checked < due else ""
+        typer.echo(f"  {guide.checked:%Y-%m-%d} {days:>5} days  {guide.id}{mark}")
 
 
 @content_app.command("show")
@@ -201,7 +223,7 @@ def content_show(
     typer.echo(f"#{guide.code} {guide.title}\n{guide.summary}\n")
     for number, step in enumerate(guide.steps, 1):
         typer.echo(f"## {number}. {step.title}\n{step.body}\n")
-    typer.echo(f"Nguồn: {guide.source} (cập nhật {guide.updated:%d/%m/%Y})")
+    typer.echo(f"Nguồn: {', '.join(guide.sources)} (cập nhật {guide.updated:%d/%m/%Y})")
 
 
 @db_app.command("upgrade")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -16,6 +17,7 @@ BUNDLED_CONTENT = Path(content.__file__).resolve().parent
 MAX_STEP_CHARS = 700  # one phone screen at a readable size
 MAX_STEPS = 7
 MAX_ALERT_CHARS = 600
+REVIEW_MONTHS = 6  # default age after which `content check` asks for a guide to be re-checked
 GUIDE_LINK = re.compile(r"\[([^\]]+)\]\(guide:([a-z0-9-]+)\)")
 GUIDE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 PROFILE_REQUIRED = (
@@ -64,8 +66,10 @@ class Guide:
     questions: tuple[str, ...]
     related: tuple[str, ...]
     updated: date
-    source: str
+    source: str  # the first of `sources`: what a reply shows as "Nguồn"
     steps: tuple[Step, ...]
+    sources: tuple[str, ...] = ()
+    checked: date | None = None  # when someone last checked every step against the sources
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,8 @@ class Library:
     alerts: dict[str, Alert]
     texts: dict[str, str]
     not_covered: list[NotCovered] = field(default_factory=list)
+    # What `content check` reports without failing (guides due for review).
+    warnings: list[Problem] = field(default_factory=list)
     by_code: dict[int, Guide] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +131,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _specific_sources(value: str | list[str]) -> list[str]:
+    """One URL or several, each naming a page: a home page is nothing a step can be checked
+    against ("https://dichvucong.gov.vn" says nothing about what a step claims)."""
+    urls = [value] if isinstance(value, str) else value
+    if not urls:
+        raise ValueError("name at least one page")
+    for url in urls:
+        parts = urlsplit(str(url).strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or " " in str(url).strip():
+            raise ValueError(f"'{url}' is not an http(s) address")
+        if parts.path.strip("/") == "" and not parts.query:
+            raise ValueError(
+                f"'{url}' is a bare domain: name the page a step can be checked against"
+            )
+    return [str(u).strip() for u in urls]
+
+
 class GuideMeta(_Strict):
     id: str = Field(pattern=GUIDE_ID.pattern)
     code: int = Field(ge=1, le=9999)
@@ -135,7 +158,13 @@ class GuideMeta(_Strict):
     questions: list[str] = Field(min_length=1)
     related: list[str] = []
     updated: date
-    source: str = Field(pattern=r"^https?://\S+$")
+    checked: date | None = None
+    source: list[str]
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def specific_sources(cls, value: str | list[str]) -> list[str]:
+        return _specific_sources(value)
 
     @field_validator("keywords", "questions", "related")
     @classmethod
@@ -149,7 +178,13 @@ class AlertMeta(_Strict):
     id: str = Field(pattern=GUIDE_ID.pattern)
     title: str = Field(min_length=3)
     updated: date
-    source: str = Field(pattern=r"^https?://\S+$")
+    checked: date | None = None
+    source: list[str]
+
+    @field_validator("source", mode="before")
+    @classmethod
+    def specific_sources(cls, value: str | list[str]) -> list[str]:
+        return _specific_sources(value)
 
 
 # --- reading --------------------------------------------------------------
@@ -180,9 +215,13 @@ class _Reader:
     def __init__(self, root: Path):
         self.root = root
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
     def problem(self, path: Path, line: int, message: str) -> None:
         self.problems.append(Problem(path, line, message))
+
+    def warn(self, path: Path, line: int, message: str) -> None:
+        self.warnings.append(Problem(path, line, f"warning: {message}"))
 
     def yaml_file(self, path: Path) -> Any:
         try:
@@ -268,6 +307,10 @@ class _Filler:
     def __init__(self, reader: _Reader, profile: dict[str, Any]):
         self.reader = reader
         self.values = {k: str(v) for k, v in profile.items() if isinstance(v, str | int)}
+        # A list (e.g. former_units) reads as one phrase: "xã A, xã B, xã C".
+        self.values.update(
+            {k: ", ".join(map(str, v)) for k, v in profile.items() if isinstance(v, list)}
+        )
 
     def unknown(self, text: str, path: Path, line: int) -> set[str]:
         unknown = placeholders(text) - set(self.values)
@@ -344,7 +387,26 @@ def _read_texts(reader: _Reader, fill: _Filler) -> dict[str, str]:
 RUNTIME_PLACEHOLDERS = {"title", "number", "total", "heading", "code", "query", "hours", "due"}
 
 
-def _read_guides(reader: _Reader, topics: dict[str, Topic], fill: _Filler) -> dict[str, Guide]:
+def months_before(day: date, months: int) -> date:
+    """The same day `months` earlier (the 28th at most, so every month has it)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, 28))
+
+
+def _check_review(reader: _Reader, path: Path, checked: date | None, due_before: date) -> None:
+    if checked is None:
+        reader.warn(path, 1, "no 'checked:' date: nobody has checked it against its sources")
+    elif checked < due_before:
+        reader.warn(
+            path,
+            _key_line(path, "checked"),
+            f"last checked {checked:%Y-%m-%d}, before {due_before:%Y-%m-%d}: check it again",
+        )
+
+
+def _read_guides(
+    reader: _Reader, topics: dict[str, Topic], fill: _Filler, due_before: date
+) -> dict[str, Guide]:
     guides: dict[str, Guide] = {}
     codes: dict[int, str] = {}
     links: list[tuple[Path, int, str]] = []
@@ -389,18 +451,22 @@ def _read_guides(reader: _Reader, topics: dict[str, Topic], fill: _Filler) -> di
                 )
             steps.append(Step(fill(title, path, line), filled))
         codes[meta.code] = meta.id
+        _check_review(reader, path, meta.checked, due_before)
         guides[meta.id] = Guide(
             id=meta.id,
             code=meta.code,
             title=fill(meta.title, path, _key_line(path, "title")),
             topic=meta.topic,
             summary=fill(meta.summary, path, _key_line(path, "summary")),
-            keywords=tuple(meta.keywords),
-            questions=tuple(meta.questions),
+            # Filled too, so a guide can match the commune's own names (former_units).
+            keywords=tuple(fill(k, path, _key_line(path, "keywords")) for k in meta.keywords),
+            questions=tuple(fill(q, path, _key_line(path, "questions")) for q in meta.questions),
             related=tuple(meta.related),
             updated=meta.updated,
-            source=meta.source,
+            source=meta.source[0],
             steps=tuple(steps),
+            sources=tuple(meta.source),
+            checked=meta.checked,
         )
     for path, line, target in links:
         if target not in guides:
@@ -436,7 +502,9 @@ def _read_alerts(reader: _Reader, fill: _Filler) -> dict[str, Alert]:
             reader.problem(
                 path, body_line, f"alert is {len(text)} characters; at most {MAX_ALERT_CHARS}"
             )
-        alerts[meta.id] = Alert(meta.id, fill(meta.title, path, 2), text, meta.updated, meta.source)
+        alerts[meta.id] = Alert(
+            meta.id, fill(meta.title, path, 2), text, meta.updated, meta.source[0]
+        )
     return alerts
 
 
@@ -455,8 +523,13 @@ def _read_not_covered(reader: _Reader) -> list[NotCovered]:
     return subjects
 
 
-def read_library(root: Path) -> tuple[Library, list[Problem]]:
-    """Read everything, returning the library and every problem found on the way."""
+def read_library(
+    root: Path, review_months: int = REVIEW_MONTHS, today: date | None = None
+) -> tuple[Library, list[Problem]]:
+    """Read everything, returning the library and every problem found on the way.
+
+    Guides last checked more than `review_months` before `today` are `library.warnings`:
+    worth a look, never a reason to stop serving the library."""
     reader = _Reader(Path(root))
     if not reader.root.is_dir():
         reader.problem(reader.root, 1, "content folder does not exist")
@@ -465,9 +538,11 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
     fill = _Filler(reader, profile)
     topics = _read_topics(reader)
     texts = _read_texts(reader, fill)
-    guides = _read_guides(reader, topics, fill)
+    due_before = months_before(today or date.today(), review_months)
+    guides = _read_guides(reader, topics, fill, due_before)
     alerts = _read_alerts(reader, fill)
     library = Library(profile, topics, guides, alerts, texts, _read_not_covered(reader))
+    library.warnings = reader.warnings
     return library, reader.problems
 
 

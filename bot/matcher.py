@@ -184,7 +184,6 @@ class Matcher:
             for n, subject in enumerate(not_covered)
         ]
         self.guides = guides = [*guides, *decoys]
-        self._first_decoy = len(guides)
         self.answer_at = answer_at
         self.suggest_at = suggest_at
         self.margin = margin
@@ -209,7 +208,7 @@ class Matcher:
                         self._strength[term][index] = max(known, strength)
             for phrase in (guide.title, *guide.keywords):
                 for a, b in pairwise(_words(normalize(phrase))):
-                    if a in STOPWORDS and b in STOPWORDS:
+                    if a in STOPWORDS or b in STOPWORDS:
                         self._chatter_pairs[f"{a} {b}"].add(index)
             for keyword in guide.keywords:
                 words = _words(normalize(keyword))
@@ -348,6 +347,17 @@ class Matcher:
         ):
             owner = self._sample_owner[position]
             closeness[owner] = max(closeness[owner], score / 100)
+        # Subjects without a guide have only short keywords, which never rank among the
+        # closest samples: a keyword found whole among the query's words is their closeness.
+        query_words = set(meaningful)
+        for index in explained:
+            guide = self.guides[index]
+            if guide.code:
+                continue
+            for keyword in guide.keywords:
+                kept = self._meaningful(_words(normalize(keyword)))
+                if kept and set(kept) <= query_words:
+                    closeness[index] = max(closeness[index], len(kept) / max(len(meaningful), 1))
         padded = f" {' '.join(words)} "
         phrase_hit: dict[int, float] = defaultdict(float)
         for phrase, owners in self._phrases.items():
@@ -365,19 +375,28 @@ class Matcher:
         return [m for m in self._ranked(query) if m.guide.code]
 
     def _ranked(self, query: str) -> list[Match]:
+        return self._ranked_with_phrases(query)[0]
+
+    def _ranked_with_phrases(self, query: str) -> tuple[list[Match], set[int]]:
+        """Guides best first, and the guides (or subjects) a whole keyword phrase names."""
+        components = self.components(query)
         ranked = [
             Match(
                 self.guides[i],
                 sum(w * c for w, c in zip(self.weights, parts, strict=True)) / sum(self.weights),
             )
-            for i, parts in self.components(query).items()
+            for i, parts in components.items()
         ]
         ranked.sort(key=lambda m: (-m.score, m.guide.code))
-        return ranked
+        return ranked, {i for i, parts in components.items() if parts[2]}
 
     def match(self, query: str) -> Result:
-        ranked = self._ranked(query)
+        ranked, named = self._ranked_with_phrases(query)
         if not ranked or ranked[0].score < self.suggest_at or not ranked[0].guide.code:
+            return Result(query, "unknown", ())
+        # The query names a subject without a guide ("sổ đỏ", "trả góp") and names no guide's
+        # subject: a guide that merely shares other words is no answer.
+        if named and not any(self.guides[i].code for i in named):
             return Result(query, "unknown", ())
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0

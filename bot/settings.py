@@ -15,6 +15,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///troly.db"
     content_dir: Path = BUNDLED_CONTENT
+    content_review_months: int = 6  # `content check` warns on a guide checked longer ago
     host: str = "127.0.0.1"
     port: int = 8080
     log_level: str = "INFO"

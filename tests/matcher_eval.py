@@ -27,12 +27,17 @@ class Evaluation:
     def rejection_rate(self) -> float:
         return self.rejected / max(self.out_of_scope, 1)
 
+    @property
+    def confident_wrong_rate(self) -> float:
+        """In-scope questions answered confidently with the wrong guide: worse than unknown."""
+        return self.answered_wrong / max(self.in_scope, 1)
+
     def summary(self, name: str) -> str:
         return (
             f"{name}: in-scope top-1 {self.top1}/{self.in_scope} = {self.top1_rate:.1%} "
             f"(confident answers right {self.answered_right}, wrong {self.answered_wrong}); "
             f"out-of-scope answered 'unknown' {self.rejected}/{self.out_of_scope} "
-            f"= {self.rejection_rate:.1%}"
+            f"= {self.rejection_rate:.1%}; confident-wrong {self.confident_wrong_rate:.1%}"
         )
 
 

@@ -2,15 +2,19 @@
 
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.library import months_before
+from bot.settings import get_settings
 from tests.conftest import FIXTURE_LIBRARY, FULL_LIBRARY
 
 GUIDE = Path("guides") / "vneid-cai-dat.md"
+SOURCE = "https://cafef.vn/bo-cong-an-khuyen-cao-4-dieu-nguoi-dan-can-luu-y-de-tranh-bi-chiem-doat-tai-khoan-ngan-hang-188240208104440651.chn"
 
 
 def check(path: Path) -> tuple[int, str]:
@@ -75,17 +79,30 @@ BREAKAGES = {
         "keywords: [vneid, cài vneid:: [",
         r"vneid-cai-dat.md:\d+: malformed YAML",
     ),
-    "key written twice": ("topic: vneid", "topic: vneid\ntitle: Một tiêu đề khác",
-                          r"vneid-cai-dat.md:6: malformed YAML: key 'title' is written twice"),
+    "key written twice": (
+        "topic: vneid",
+        "topic: vneid\ntitle: Một tiêu đề khác",
+        r"vneid-cai-dat.md:6: malformed YAML: key 'title' is written twice",
+    ),
     "unknown topic": (
         "topic: vneid",
         "topic: vneidd",
         r"vneid-cai-dat.md:5: unknown topic 'vneidd'",
     ),
     "bad source": (
+        "source: https://cafef.vn/",
+        "source: cafef.vn/",
+        r"vneid-cai-dat.md:14: field 'source'.*not an http",
+    ),
+    "bare-domain source": (
+        f"source: {SOURCE}",
         "source: https://vneid.gov.vn",
-        "source: vneid.gov.vn",
-        r"vneid-cai-dat.md:\d+: field 'source'",
+        r"vneid-cai-dat.md:14: field 'source'.*'https://vneid.gov.vn' is a bare domain",
+    ),
+    "bare domain among several sources": (
+        f"source: {SOURCE}",
+        f"source:\n  - {SOURCE}\n  - https://vneid.gov.vn/",
+        r"vneid-cai-dat.md:14: field 'source'.*'https://vneid.gov.vn/' is a bare domain",
     ),
 }
 
@@ -129,3 +146,66 @@ def test_every_problem_is_listed_not_just_the_first(library: Path) -> None:
     # The invalid guide is left out, so the link to it breaks too: three problems, all listed.
     assert "link to a guide that does not exist: 'lua-dao-otp'" in output
     assert "3 problem(s) found." in output
+
+
+def test_several_specific_sources_are_accepted(library: Path) -> None:
+    edit(
+        library / GUIDE,
+        f"source: {SOURCE}",
+        f"source:\n  - https://dean06.hanam.gov.vn/tailieu/dk_t5.html\n  - {SOURCE}",
+    )
+    code, output = check(library)
+    assert code == 0, output
+
+
+# --- review dates: a warning with file:line, never a failure ---------------------------
+
+
+def checked_today(path: Path) -> None:
+    edit(path, "updated: 2026-10-01", f"updated: {date.today()}\nchecked: {date.today()}")
+
+
+def test_a_guide_never_checked_is_a_warning_not_a_failure(library: Path) -> None:
+    code, output = check(library)
+    assert code == 0, output
+    assert re.search(r"vneid-cai-dat.md:1: warning: no 'checked:' date", output), output
+
+
+def test_a_guide_checked_long_ago_is_a_warning_with_its_line(library: Path) -> None:
+    edit(library / GUIDE, "updated: 2026-10-01", "updated: 2026-10-01\nchecked: 2020-01-15")
+    checked_today(library / "guides" / "lua-dao-otp.md")
+    code, output = check(library)
+    assert code == 0, output
+    assert re.search(r"vneid-cai-dat.md:14: warning: last checked 2020-01-15", output), output
+    assert "lua-dao-otp.md" not in output
+
+
+def test_the_review_age_is_a_setting(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    checked = months_before(date.today(), 3)
+    edit(library / GUIDE, "updated: 2026-10-01", f"updated: 2026-10-01\nchecked: {checked}")
+    assert "last checked" not in check(library)[1]  # 3 months < the default 6
+    monkeypatch.setenv("CONTENT_REVIEW_MONTHS", "2")
+    get_settings.cache_clear()
+    try:
+        output = check(library)[1]
+        assert re.search(rf"vneid-cai-dat.md:14: warning: last checked {checked}", output)
+    finally:
+        get_settings.cache_clear()
+
+
+def test_content_stats_lists_guides_oldest_check_first(
+    library: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit(library / GUIDE, "updated: 2026-10-01", "updated: 2026-10-01\nchecked: 2020-01-15")
+    checked_today(library / "guides" / "lua-dao-otp.md")
+    monkeypatch.setenv("CONTENT_DIR", str(library))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["content", "stats"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    listing = result.output.split("Guides by last check (oldest first):\n", 1)[1].splitlines()
+    assert "never checked" in listing[0] and listing[0].endswith("vneid-kich-hoat")
+    assert listing[1].startswith("  2020-01-15") and "vneid-cai-dat  due for review" in listing[1]
+    assert listing[2].endswith("0 days  lua-dao-otp")

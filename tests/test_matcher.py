@@ -6,10 +6,13 @@ from bot.library import Library
 from bot.matcher import Matcher, normalize
 from tests.matcher_eval import evaluate, read_queries
 
-# Measured figures sit a little above these floors; a change that drops below them is a regression.
-MIN_TOP1 = 0.90
-MIN_REJECTED = 0.88
-MAX_CONFIDENT_WRONG = 0.04  # a wrong confident answer is worse than "I don't know"
+# Floors per file: the labelled file (tuned on) must meet the issue-15 targets; the held-out
+# file (never tuned on) sits a little above its floors. `python bench/matcher.py` prints the
+# figures beside the reference. Dropping below a floor is a regression.
+FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-wrong)
+    "matcher_queries.tsv": (0.95, 0.95, 0.01),
+    "matcher_holdout.tsv": (0.89, 0.83, 0.03),
+}
 
 
 @pytest.mark.parametrize(
@@ -42,10 +45,10 @@ def test_accuracy_on_labelled_queries(matcher: Matcher, name: str) -> None:
     result = evaluate(matcher, queries)
     print("\n" + result.summary(name))
     assert result.in_scope >= 80 and result.out_of_scope >= 30
-    floor = 0.03 if "holdout" in name else 0.0  # held out: never tuned on, allowed a little less
-    assert result.top1_rate >= MIN_TOP1 - floor, "\n".join(result.misses)
-    assert result.rejection_rate >= MIN_REJECTED - floor, "\n".join(result.misses)
-    assert result.answered_wrong <= MAX_CONFIDENT_WRONG * result.in_scope
+    min_top1, min_rejected, max_wrong = FLOORS[name]
+    assert result.top1_rate >= min_top1, "\n".join(result.misses)
+    assert result.rejection_rate >= min_rejected, "\n".join(result.misses)
+    assert result.confident_wrong_rate <= max_wrong, "\n".join(result.misses)
 
 
 def test_every_library_guide_is_labelled_in_the_query_file(full_library: Library) -> None:
@@ -61,6 +64,11 @@ def test_every_library_guide_is_labelled_in_the_query_file(full_library: Library
         ("quên passcode vneid", "vneid-quen-passcode"),
         ("làm giấy khai sinh cho con trên mạng", "tthc-khai-sinh"),
         ("có người gọi xưng công an bảo cài ứng dụng", "lua-dao-gia-danh-cong-an"),
+        # Issue 15's reported failures.
+        ("tải vneid ở đâu", "vneid-cai-dat"),
+        ("trung tâm hành chính công ở đâu", "lien-he-trung-tam"),
+        ("thứ 7 có làm việc không", "lien-he-trung-tam"),
+        ("tôi ở xã cũ Bình Phú thì giờ làm thủ tục ở đâu", "trung-tam-sau-sap-nhap"),
     ],
 )
 def test_plain_questions_get_a_confident_answer(
@@ -72,7 +80,15 @@ def test_plain_questions_get_a_confident_answer(
 
 
 @pytest.mark.parametrize(
-    "question", ["thời tiết mai thế nào", "kết quả bóng đá", "giá vàng hôm nay", "", "🙂"]
+    "question",
+    [
+        "thời tiết mai thế nào",
+        "kết quả bóng đá",
+        "giá vàng hôm nay",
+        "",
+        "🙂",
+        "mua điện thoại trả góp",
+    ],
 )
 def test_off_topic_questions_are_unknown(matcher: Matcher, question: str) -> None:
     assert matcher.match(question).outcome == "unknown"

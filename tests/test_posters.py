@@ -367,7 +367,7 @@ def test_cli_all_writes_every_poster_and_reports_the_shortened_one(tmp_path: Pat
     (content / "guides" / "vneid" / "huong-dan-dai.md").write_text(
         "---\nid: huong-dan-dai\ncode: 999\ntitle: Hướng dẫn dài nhất\ntopic: vneid\n"
         "summary: Thử bố cục.\nkeywords: [thử]\nquestions: [thử bố cục]\n"
-        "updated: 2026-12-01\nsource: https://example.gov.vn\n---\n" + steps + "\n",
+        "updated: 2026-12-01\nsource: https://example.gov.vn/huong-dan-dai\n---\n" + steps + "\n",
         encoding="utf-8",
     )
     result = troly(["all", "--out", "posters", "--format", "pdf"], tmp_path, content)

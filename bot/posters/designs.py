@@ -8,6 +8,7 @@ import dataclasses
 import re
 from datetime import date
 
+from bot.large_print import ITEM, first_sentences
 from bot.library import Guide, Library
 from bot.links import code_text, telegram_link, zalo_link
 from bot.posters.fonts import BOLD, REGULAR
@@ -148,13 +149,21 @@ _BULLET = re.compile(r"^\s*[-*+]\s+")
 
 def lead_lines(body: str) -> list[str]:
     """The first paragraph of a step as plain lines: the poster's short form of the step."""
-    lines = []
+    found = paragraphs(body)
+    return found[0] if found else []
+
+
+def paragraphs(body: str) -> list[list[str]]:
+    """A step's paragraphs as plain lines. A paragraph that ends by announcing a list (':')
+    takes the list after the blank line, so the two are never split."""
+    found: list[list[str]] = [[]]
     for raw in body.strip().splitlines():
         if not raw.strip():
-            break
-        text = _LINK.sub(r"\1", _MARKUP.sub("", raw))
-        lines.append(_BULLET.sub("• ", text).strip())
-    return lines
+            if found[-1] and not found[-1][-1].endswith(":"):
+                found.append([])
+            continue
+        found[-1].append(_BULLET.sub(ITEM, _LINK.sub(r"\1", _MARKUP.sub("", raw))).strip())
+    return [p for p in found if p]
 
 
 def guide_poster(library: Library, guide: Guide, large: bool = False) -> Document:
@@ -196,25 +205,17 @@ def _steps(
                 column.paragraph(text, size, indent=size * 1.2)
         elif detail == "first" and body:
             width = column.width - size * 1.2
-            text = _sentences_within(body[0], size, width, body_lines)
-            column.paragraph(text, size, indent=size * 1.2, max_lines=body_lines)
+
+            def fits(text: str, size: float = size, width: float = width) -> bool:
+                return len(wrap(text, REGULAR, size, width)) <= body_lines
+
+            # Whole sentences that fit; a list's announcement never without its list: when
+            # the two do not fit, both go and the next paragraph stands in for them.
+            text = next((t for p in paragraphs(step.body) if (t := first_sentences(p, fits))), "")
+            if text:
+                column.paragraph(text, size, indent=size * 1.2, max_lines=body_lines)
         column.space(size * 0.6)
     return column
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def _sentences_within(text: str, size: float, width: float, max_lines: int) -> str:
-    """As many whole sentences as fit in `max_lines`; the caller cuts a single long one."""
-    sentences = _SENTENCE_END.split(text)
-    kept = sentences[0]
-    for sentence in sentences[1:]:
-        candidate = f"{kept} {sentence}"
-        if len(wrap(candidate, REGULAR, size, width)) > max_lines:
-            break
-        kept = candidate
-    return kept
 
 
 def _shortening(detail: str, cut: bool) -> str | None:
