@@ -192,14 +192,14 @@ class ZaloToken(SQLModel, table=True):
     updated_at: datetime = _when()
 
 
-class ZaloInboxEvent(SQLModel, table=True):
+class InboxEvent(SQLModel, table=True):
     """A webhook event stored before it is acknowledged, so a crash cannot lose it."""
 
     __table_args__ = (UniqueConstraint("channel", "event_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    channel: str = Field(max_length=20)  # "zalo" or "zalo_bot"
-    event_id: str = Field(max_length=128)  # msg_id / message_id: redeliveries collide here
+    channel: str = Field(max_length=20)
+    event_id: str = Field(max_length=128)  # the platform's message id: redeliveries collide here
     chat_id: str = Field(default="", max_length=128)
     body: str  # the event as received
     received_at: datetime = _when()

@@ -74,7 +74,7 @@ def telegram_settings(database_url: str, telegram: FakeTelegram) -> Settings:
 
 async def start_app(aiohttp_client, engine: Engine, telegram: FakeTelegram, naps: Naps):
     app = create_app(telegram_settings(engine.database.url, telegram), engine)
-    app[CHANNEL].retry = RetryPolicy(sleep=naps)
+    app[CHANNEL].retry = RetryPolicy(attempts=4, sleep=naps)
     return await aiohttp_client(app)
 
 

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import text
 
 from bot.app import SENDERS, create_app
-from bot.channels.zalo_client import RetryPolicy
+from bot.channels.retry import RetryPolicy
 from bot.channels.zalo_oa import (
     ACTION_PREFIX,
     ZALO_OA,

@@ -19,18 +19,11 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.base import Channel, Limits
+from bot.channels.http import Clock, call_json, utc_now
+from bot.channels.inbox import Inbox
+from bot.channels.retry import NO_RETRY, RetryPolicy
+from bot.channels.text_split import numbered_pieces, split_text
 from bot.channels.webhook_body import Refused, secret_json
-from bot.channels.zalo_client import (
-    MAX_TEXT,
-    NO_RETRY,
-    Clock,
-    Inbox,
-    RetryPolicy,
-    call_json,
-    numbered_pieces,
-    split_text,
-    utc_now,
-)
 from bot.channels.zalo_oa import HttpHolder
 from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
@@ -43,6 +36,8 @@ if TYPE_CHECKING:
     from bot.doctor import Check
 
 log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # characters per text message
 
 CHANNEL = "zalo_bot"
 WEBHOOK_PATH = "/webhook/zalo_bot"

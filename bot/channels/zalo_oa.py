@@ -2,7 +2,7 @@
 
 `setup(app)` mounts POST /webhook/zalo (and the domain verification file) when ZALO_APP_ID,
 ZALO_APP_SECRET and ZALO_OA_SECRET_KEY are set; `make_sender(settings)` sends outside any
-event. Events are stored, acknowledged, then processed by the inbox workers (zalo_client.py).
+event. Events are stored, acknowledged, then processed by the inbox workers (inbox.py).
 Refresh tokens are single-use: a refresh holds a database lock, and the new pair is
 committed before the new access token is used (storage/zalo.py).
 """
@@ -25,18 +25,10 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.base import Channel, Limits, ShareLink
-from bot.channels.zalo_client import (
-    HTTP_TIMEOUT,
-    MAX_TEXT,
-    NO_RETRY,
-    Clock,
-    Inbox,
-    RetryPolicy,
-    call_json,
-    numbered_pieces,
-    split_text,
-    utc_now,
-)
+from bot.channels.http import HTTP_TIMEOUT, Clock, call_json, utc_now
+from bot.channels.inbox import Inbox
+from bot.channels.retry import NO_RETRY, RetryPolicy
+from bot.channels.text_split import numbered_pieces, split_text
 from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
 from bot.links import zalo_link
@@ -57,6 +49,8 @@ if TYPE_CHECKING:
     from bot.doctor import Check
 
 log = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # characters per text message
 
 CHANNEL = "zalo"
 WEBHOOK_PATH = "/webhook/zalo"

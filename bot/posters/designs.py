@@ -10,7 +10,7 @@ from datetime import date
 
 from bot.large_print import ITEM, first_sentences
 from bot.library import Guide, Library
-from bot.links import code_text, telegram_link, zalo_link
+from bot.links import code_text, share_links
 from bot.posters.fonts import BOLD, REGULAR
 from bot.posters.layout import (
     A4,
@@ -103,23 +103,19 @@ def _keep_phone_together(text: str, library: Library) -> str:
 
 
 def _channel_codes(library: Library, guide: Guide | None) -> list[tuple[str, str, str]]:
-    """(label, link, caption) per channel the centre runs: Telegram opens the guide itself,
-    Zalo opens the OA chat, where the person types the guide's code."""
-    profile = library.profile
+    """(label, link, caption) per channel the centre runs, most used first. A channel whose
+    link opens the guide says "scan"; one whose link cannot carry it says what to type."""
     codes = []
-    if profile.get("zalo_oa_id"):
-        url = zalo_link(str(profile["zalo_oa_id"]))
-        caption = (
-            library.text("poster_zalo_guide", code=code_text(guide))
-            if guide
-            else library.text("poster_zalo_counter")
-        )
-        codes.append((library.text("poster_zalo"), url, caption))
-    if profile.get("telegram_bot"):
-        bot = str(profile["telegram_bot"])
-        url = telegram_link(bot, guide.id if guide else None, SOURCE)
-        caption = library.text("poster_telegram_guide" if guide else "poster_telegram_counter")
-        codes.append((library.text("poster_telegram"), url, caption))
+    for link in share_links(library, guide, SOURCE):
+        kind = "guide" if guide else "counter"
+        caption_key = f"poster_{link.channel}_{kind}"
+        if caption_key not in library.texts:
+            caption_key = (
+                f"poster_any_{kind}_code" if guide and link.text_to_type else f"poster_any_{kind}"
+            )
+        values = {"code": code_text(guide)} if guide else {}
+        label = library.texts.get(f"poster_{link.channel}", link.channel)
+        codes.append((label, link.url, library.text(caption_key, **values)))
     return codes
 
 

@@ -21,6 +21,7 @@ from bot.channels.base import Channel, Limits, ShareLink
 from bot.channels.telegram.render import MAX_TEXT, callback_data, render, split_text
 from bot.channels.telegram.sender import (
     NO_RETRY,
+    TELEGRAM_RETRY,
     RetryPolicy,
     TelegramSender,
     call_with_retry,
@@ -100,7 +101,7 @@ class TelegramChannel:
         assert settings.telegram_token, "TELEGRAM_TOKEN is not set"
         self.settings = settings
         self.engine = engine
-        self.retry = retry or RetryPolicy()  # tests swap in a recording sleep
+        self.retry = retry or TELEGRAM_RETRY  # tests swap in a recording sleep
         self.polling = False
         self.application = (
             Application.builder()

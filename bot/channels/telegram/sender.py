@@ -1,11 +1,9 @@
 """Sending to Telegram: PTB errors as delivery errors, and retries with backoff when asked."""
 
-import asyncio
 import datetime as dt
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 from telegram import Bot, LinkPreviewOptions, Message
@@ -20,6 +18,7 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
+from bot.channels.retry import NO_RETRY, RetryPolicy
 from bot.channels.telegram.render import Outgoing, render
 from bot.delivery import (
     DeliveryError,
@@ -34,21 +33,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try one Bot API call before giving up on it.
-
-    429 waits exactly what Telegram says (Telegram punishes early retries); network errors and
-    5xx wait first_delay, then twice that, and so on. No jitter: one process, one bot.
-    """
-
-    attempts: int = 4
-    first_delay: float = 1.0
-    max_delay: float = 30.0  # a longer retry_after is given up: the person has moved on
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-
-NO_RETRY = RetryPolicy(attempts=1)
+# Telegram punishes early retries: 429 waits exactly retry_after (see call_with_retry).
+TELEGRAM_RETRY = RetryPolicy(attempts=4)
 # Guides link to portals; a big preview card under every step would bury the step itself.
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 

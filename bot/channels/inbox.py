@@ -1,100 +1,28 @@
-"""What both Zalo channels share: the HTTP call, text splitting, numbered choices, the inbox.
+"""The crash-safe inbox: how a webhook answers at once without losing work.
 
-The inbox is how a webhook answers at once without losing work: the event is written to
-the database, acknowledged, then processed by a worker task of this process. Events of
-one person go to the same worker so their turns stay in order; events left unprocessed by a
-crash are taken up again on start (and by a periodic sweep), each claimed by one process.
+The event is written to the database, acknowledged, then processed by a worker task of this
+process. Events of one person go to the same worker so their turns stay in order; events left
+unprocessed by a crash are taken up again on start (and by a periodic sweep), each claimed by
+one process. Every webhook channel uses it.
 """
 
 import asyncio
-import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-import aiohttp
-
-from bot.channels.console import render_numbered
-from bot.channels.text_split import split_text as split_by
-from bot.delivery import TemporaryFailure
-from bot.messages import Reply
+from bot.channels.http import Clock, utc_now
 from storage.db import Database
-from storage.zalo import claim_event, mark_processed, pending_events, prune_events, store_events
+from storage.webhook_inbox import (
+    claim_event,
+    mark_processed,
+    pending_events,
+    prune_events,
+    store_events,
+)
 
 log = logging.getLogger(__name__)
-
-MAX_TEXT = 2000  # both Zalo APIs: characters per text message
-HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try one API call: rate limits and network trouble wait, then try again."""
-
-    attempts: int = 3
-    first_delay: float = 1.0
-    max_delay: float = 30.0
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-    def delay(self, attempt: int) -> float:
-        return min(self.first_delay * 2 ** (attempt - 1), self.max_delay)
-
-
-NO_RETRY = RetryPolicy(attempts=1)
-
-
-async def call_json(
-    http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
-) -> dict[str, Any]:
-    """One HTTP call whose answer is a JSON object; network trouble and 5xx are temporary."""
-    try:
-        async with http.request(method, url, **kwargs) as response:
-            if response.status >= 500:
-                raise TemporaryFailure(f"HTTP {response.status} from {_where(url)}")
-            body = await response.read()
-    except (aiohttp.ClientError, TimeoutError) as error:
-        raise TemporaryFailure(f"{type(error).__name__} calling {_where(url)}") from error
-    try:
-        data = json.loads(body)
-    except ValueError as error:
-        raise TemporaryFailure(f"unreadable answer from {_where(url)}") from error
-    if not isinstance(data, dict):
-        raise TemporaryFailure(f"unexpected answer from {_where(url)}")
-    return data
-
-
-def _where(url: str) -> str:
-    """The URL without anything secret: Bot Platform URLs carry the token in the path."""
-    head, _, tail = url.rpartition("/")
-    return f"{head.split('/bot', 1)[0]}/.../{tail}" if "/bot" in head else url.split("?")[0]
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Pieces within `limit` characters, cut at paragraph breaks, else lines, else spaces."""
-    return split_by(text, limit)
-
-
-def numbered_pieces(replies: Sequence[Reply]) -> list[str]:
-    """Each reply's text with its buttons as numbered lines, numbered across all the replies.
-
-    The engine maps a typed number to the n-th button of all the replies together, and the
-    console's render_numbered numbers them that way: each reply's piece is what rendering one
-    more reply adds, so the numbers here are exactly the console's. Images go separately.
-    """
-    pieces, previous = [], ""
-    without_images = [Reply(r.text, r.buttons) for r in replies]
-    for count in range(1, len(replies) + 1):
-        rendered = render_numbered(without_images[:count])
-        pieces.append(rendered[len(previous) :].strip("\n"))
-        previous = rendered
-    return pieces
 
 
 @dataclass

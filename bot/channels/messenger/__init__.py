@@ -1,0 +1,164 @@
+"""The Facebook Messenger channel, for the commune's Facebook Page.
+
+GET /webhook/messenger answers Meta's verification; POST checks the signature, stores each event
+in the crash-safe inbox, answers 200, and a worker turns it into a reply through the Send API.
+The parts: settings.py, events.py (webhook -> Incoming), render.py (Reply -> messages),
+sender.py (Send API and its errors), profile.py (`troly messenger setup`, `doctor`).
+"""
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.channels.base import Channel, Limits, ShareLink
+from bot.channels.inbox import Inbox
+from bot.channels.messenger.events import CHANNEL, events, signature_ok, to_incoming
+from bot.channels.messenger.render import MAX_QUICK_REPLIES, MAX_TEXT, MAX_TITLE
+from bot.channels.messenger.sender import MessengerSender
+from bot.channels.messenger.settings import MessengerSettings
+from bot.channels.retry import RetryPolicy
+from bot.delivery import DeliveryError, Unreachable
+from bot.engine import Engine
+from bot.links import start_payload
+from bot.logs import chat_ref
+from bot.settings import Settings
+from storage.conversations import mark_unreachable
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.doctor import Check
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/webhook/messenger"
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
+class MessengerChannel:
+    """The running channel: webhook events in through the inbox, replies out."""
+
+    def __init__(self, settings: MessengerSettings, engine: Engine):
+        self.settings = settings
+        self.engine = engine
+        self.sender = MessengerSender(settings, RetryPolicy(), messaging_type="RESPONSE")
+        self.inbox = Inbox(engine.database, CHANNEL, self.process)
+
+    async def process(self, body: str) -> None:
+        incoming = to_incoming(json.loads(body))
+        await self.sender.typing(incoming.chat_id)
+        replies = await self.engine.handle(incoming)
+        try:
+            await self.sender.send(incoming.chat_id, replies)
+        except Unreachable as error:
+            log.info(
+                "%s unreachable (%s), marked", chat_ref(CHANNEL, incoming.chat_id), error.reason
+            )
+            async with self.engine.database.session() as session, session.begin():
+                await mark_unreachable(session, CHANNEL, incoming.chat_id)
+        except DeliveryError as error:
+            log.warning("reply to %s not delivered: %s", chat_ref(CHANNEL, incoming.chat_id), error)
+
+
+MESSENGER = web.AppKey("messenger_channel", MessengerChannel)
+
+
+async def verify(request: web.Request) -> web.Response:
+    """Meta's subscription check: echo hub.challenge when hub.verify_token is ours."""
+    settings = request.app[MESSENGER].settings
+    query = request.query
+    if (
+        query.get("hub.mode") == "subscribe"
+        and query.get("hub.verify_token") == settings.verify_token
+    ):
+        return web.Response(text=query.get("hub.challenge", ""))
+    return web.Response(status=403, text="verification failed")
+
+
+async def webhook(request: web.Request) -> web.Response:
+    channel = request.app[MESSENGER]
+    body = await request.read()
+    if not signature_ok(
+        body, request.headers.get(SIGNATURE_HEADER, ""), channel.settings.app_secret or ""
+    ):
+        return web.Response(status=403, text="bad signature")
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return web.Response(status=400, text="body must be JSON")
+    for event in events(data):
+        await channel.inbox.accept(event.event_id, event.chat_id, event.body)
+    return web.Response(text="EVENT_RECEIVED")
+
+
+def setup(app: web.Application) -> None:
+    from bot.app import ENGINE, SENDERS
+
+    settings = MessengerSettings()
+    if not settings.configured:
+        return
+    channel = MessengerChannel(settings, app[ENGINE])
+    app[MESSENGER] = channel
+    app[SENDERS][CHANNEL] = channel.sender
+    app.router.add_get(WEBHOOK_PATH, verify)
+    app.router.add_post(WEBHOOK_PATH, webhook)
+
+    async def run_with_app(app: web.Application) -> AsyncIterator[None]:
+        await channel.inbox.start()
+        yield
+        await channel.inbox.stop()
+        await channel.sender.close()
+
+    app.cleanup_ctx.append(run_with_app)
+
+
+def page_link(username: str, guide_id: str | None = None, source: str | None = None) -> str:
+    base = f"https://m.me/{quote(username.lstrip('@'))}"
+    if guide_id is None and source is None:
+        return base
+    return f"{base}?ref={start_payload(guide_id, source)}"
+
+
+class Messenger(Channel):
+    name = CHANNEL
+    label = "Messenger"
+    limits = Limits(text_chars=MAX_TEXT, buttons=MAX_QUICK_REPLIES, button_label_chars=MAX_TITLE)
+    reply_window = timedelta(hours=24)  # standard messaging; no message tags for promotions
+    cli_group = "messenger"
+    cli_help = "Facebook Messenger: the page's Get Started button, greeting and menu."
+
+    def configured(self, settings: Settings) -> bool:
+        return MessengerSettings().configured
+
+    def rate(self, settings: Settings) -> float:
+        return MessengerSettings().campaign_rate
+
+    def setup(self, app: web.Application) -> None:
+        setup(app)
+
+    def make_sender(self, settings: Settings) -> MessengerSender | None:
+        own = MessengerSettings()
+        return MessengerSender(own) if own.configured else None
+
+    def share_link(
+        self, profile: dict[str, Any], guide_id: str | None, code: str | None, source: str | None
+    ) -> ShareLink | None:
+        username = MessengerSettings().page_username
+        return ShareLink(self.name, page_link(username, guide_id, source)) if username else None
+
+    async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
+        from bot.channels.messenger.profile import doctor_checks
+
+        return await doctor_checks(MessengerSettings())
+
+    def register_cli(self, group: Any) -> None:
+        from bot.channels.messenger.profile import register
+
+        register(group)
+
+
+channel = Messenger()
