@@ -30,10 +30,12 @@ sys.path.insert(0, str(ROOT))
 from bot.engine import Engine  # noqa: E402
 from bot.library import load_library  # noqa: E402
 from bot.messages import Incoming  # noqa: E402
+from handlers import load_handlers  # noqa: E402
 from handlers.routing import Turn  # noqa: E402
 from storage.db import Database, upgrade  # noqa: E402
 from storage.models import Conversation  # noqa: E402
 
+load_handlers()
 GUIDES = 300
 REPLIES = 10_000
 SUBJECTS = [

@@ -9,6 +9,7 @@ from bot.channels.base import all_channels
 from bot.engine import Engine
 from bot.library import Library, load_library
 from bot.settings import Settings
+from handlers import load_handlers
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ SENDERS = web.AppKey("senders", dict)
 
 
 def build_engine(settings: Settings, library: Library | None = None) -> Engine:
+    load_handlers()  # the features register themselves on the router the engine runs
     library = library or load_library(settings.content_dir)
     return Engine(library, Database(settings.database_url), settings=settings)
 

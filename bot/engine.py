@@ -1,4 +1,8 @@
-"""Incoming -> handler -> Replies, with conversation state and the event log in the database."""
+"""Incoming -> hooks -> handler -> Replies, with conversation state and the event log in the
+database; messages for other chats leave after the commit.
+
+Features register handlers and hooks on a Router (bot/turn.py); the engine never imports them.
+"""
 
 import inspect
 import logging
@@ -16,11 +20,11 @@ from bot.links import parse_start_payload
 from bot.logs import chat_ref
 from bot.matcher import Matcher, normalize
 from bot.messages import Button, Incoming, Reply
+from bot.outbound import Outbound, deliver
 from bot.privacy import erased, screen
-from bot.sessions import after_turn, in_staff_room
 from bot.settings import Settings
-from handlers import load_handlers
-from handlers.routing import Replies, Router, Turn
+from bot.turn import Replies, Router, Turn
+from bot.turn import router as registered_handlers
 from storage.conversations import load_conversation, log_events, save_conversation, touch_contact
 from storage.db import Database
 
@@ -47,7 +51,9 @@ class Engine:
         self.settings = settings or Settings()
         # Filled by the app with every configured channel's sender (hand-offs, notices).
         self.senders: dict[str, Sender] = {}
-        self.router = router or load_handlers()
+        self.router = router or registered_handlers
+        if self.router.fallback is None:
+            raise RuntimeError("no handlers registered: call handlers.load_handlers() first")
         self.matcher = Matcher.for_library(library)
 
     async def handle(self, incoming: Incoming) -> Replies:
@@ -59,7 +65,7 @@ class Engine:
         }
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                replies = await self._handle(incoming)
+                replies, outbound = await self._handle(incoming)
             except OperationalError:
                 if attempt == MAX_ATTEMPTS:
                     log.exception("database unavailable for %s", context["chat"], extra=context)
@@ -67,6 +73,8 @@ class Engine:
             except Exception:
                 log.exception("turn failed for %s", context["chat"], extra=context)
                 break
+            # Only a committed turn sends to other chats: a retried one never posts twice.
+            await deliver(outbound, self.senders, self.database)
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             log.info("turn %s %.1f ms", context["chat"], duration_ms,
                       extra={**context, "duration_ms": duration_ms})  # fmt: skip
@@ -76,7 +84,7 @@ class Engine:
     def fallback(self) -> Reply:
         return Reply(self.library.text("error_fallback"), (Button("🏠", action="menu"),))
 
-    async def _handle(self, incoming: Incoming) -> Replies:
+    async def _handle(self, incoming: Incoming) -> tuple[Replies, list[Outbound]]:
         now = self.clock()
         # Secrets people type are taken out before any handler, log or table sees the text.
         incoming, secrets = screen(incoming)
@@ -85,7 +93,7 @@ class Engine:
             seen_recently = now - state.updated_at < CONTACT_TOUCH_INTERVAL
             turn = Turn(
                 incoming, state, self.library, self.matcher, session, now,
-                settings=self.settings, senders=self.senders,
+                settings=self.settings, senders=self.senders, secrets=secrets,
             )  # fmt: skip
             try:
                 replies = await self._dispatch(turn)
@@ -101,8 +109,9 @@ class Engine:
                 turn.note("error", outcome="error")
                 replies = [self.fallback()]
             if erased(turn):
-                return replies  # nothing of theirs is written back
-            replies = await after_turn(turn, replies, secrets)
+                return replies, turn.outbound  # nothing of theirs is written back
+            for hook in self.router.after:
+                replies = await hook(turn, replies)
             # Remember what each numbered button meant so typing "2" presses the second one.
             state.choices = [b.action for r in replies for b in r.buttons]
             state.updated_at = now
@@ -111,12 +120,14 @@ class Engine:
                 await touch_contact(session, incoming.channel, incoming.chat_id, now, turn.referral)
             await save_conversation(session, state)
             await self._log(session, turn, replies)
-        return replies
+        return replies, turn.outbound
 
     async def _dispatch(self, turn: Turn) -> Replies:
         incoming, router = turn.incoming, self.router
-        if in_staff_room(turn) and "staffroom" in router.actions:
-            return await router.actions["staffroom"](turn)
+        for hook in router.before:
+            answered = await hook(turn)
+            if answered is not None:
+                return answered
         if incoming.referral:
             guide_id, source = parse_start_payload(incoming.referral)
             turn.referral = source

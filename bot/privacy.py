@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bot.messages import Incoming
 
 if TYPE_CHECKING:
-    from handlers.routing import Turn
+    from bot.turn import Turn
 
 REDACTED = "[***]"
 

@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     telegram_webhook_url: str | None = None  # public HTTPS URL ending in /webhook/telegram
     telegram_secret: str | None = None  # X-Telegram-Bot-Api-Secret-Token; derived if unset
     telegram_api_url: str = "https://api.telegram.org/bot"
-    telegram_staff_chat_id: int | None = None  # the centre's staff group
+    telegram_staff_chat_id: int | None = None  # the centre's staff group on Telegram
     poster_cache_dir: Path = Path("posters")  # PNGs the staff `poster` command sends
     # Zalo Official Account: no app id, app secret and OA secret key, no Zalo OA channel.
     zalo_app_id: str | None = None
@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     campaign_telegram_rate: float = 29.0  # Telegram's broadcast limit is about 30/s
     campaign_zalo_rate: float = 5.0
     campaign_concurrency: int = 8  # per channel; also the most rows a crash can leave uncertain
+
+    # Where hand-offs and tickets are posted for staff, "channel:chat id" (e.g. "zalo_bot:123");
+    # unset, a TELEGRAM_STAFF_CHAT_ID group is the staff room.
+    staff_room: str | None = None
+
+    def staff_room_address(self) -> tuple[str, str] | None:
+        """(channel, chat id) of the staff room, or None when the centre has none."""
+        if self.staff_room and ":" in self.staff_room:
+            channel, chat_id = self.staff_room.split(":", 1)
+            return channel.strip(), chat_id.strip()
+        if self.telegram_staff_chat_id is not None:
+            return "telegram", str(self.telegram_staff_chat_id)
+        return None
 
     @field_validator("database_url")
     @classmethod

@@ -2,9 +2,11 @@
 
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.messages import Reply
 from bot.workdays import WorkCalendar
-from handlers.handoff import STAFF_CHANNEL, post_to_staff
+from handlers.handoff import post_to_staff, reachable_staff_room
 from handlers.routing import Replies, Turn, router
 from storage.models import Ticket
 from storage.tickets import ANSWERED, CLOSED, create_ticket, find_ticket, remember_thread
@@ -75,9 +77,13 @@ async def file_ticket(turn: Turn, contact: str | None) -> Replies:
         prefix=settings.ticket_prefix,
     )
     turn.note("feedback", outcome="filed")
-    ids = await post_to_staff(turn, staff_post(ticket))
-    if ids:
-        await remember_thread(turn.session, STAFF_CHANNEL, ids, ticket_id=ticket.id)
+    ticket_id, room = ticket.id, reachable_staff_room(turn)
+
+    async def remember(session: AsyncSession, ids: list[str]) -> None:
+        if room is not None:
+            await remember_thread(session, room[0], ids, ticket_id=ticket_id)
+
+    post_to_staff(turn, staff_post(ticket), remember)  # the ticket stands even if this fails
     text = turn.text("feedback_filed", code=ticket.number, due=f"{ticket.due:%d/%m/%Y}")
     return [Reply(text, (turn.button("btn_menu", "menu"),))]
 

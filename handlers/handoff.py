@@ -4,10 +4,11 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from bot.delivery import DeliveryError
 from bot.messages import Button, Reply
+from bot.outbound import AfterSent, Outbound
 from bot.workdays import WorkCalendar
 from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
@@ -17,7 +18,6 @@ from storage.tickets import remember_thread
 
 log = logging.getLogger(__name__)
 
-STAFF_CHANNEL = "telegram"  # where the staff group lives
 # Staff-facing lines in the staff group (citizen-facing text lives in content/texts.yaml).
 HANDOFF_POST = "🙋 Người dân hỏi · #{id} · {channel}\n{question}\n\n{summary}"
 FOLLOW_UP_POST = "🙋 #{id} hỏi thêm:\n{question}"
@@ -27,32 +27,35 @@ GUIDE_LINE = "• {title}: bước {step}/{total}{done}"
 
 
 def in_staff_room(turn: Turn) -> bool:
-    """A message in the centre's staff group, not a citizen's chat."""
-    chat_id = turn.settings.telegram_staff_chat_id
+    """A message in the centre's staff room (a group, usually), not a citizen's chat."""
     incoming = turn.incoming
-    return chat_id is not None and (incoming.channel, incoming.chat_id) == (
-        STAFF_CHANNEL,
-        str(chat_id),
-    )
+    return turn.settings.staff_room_address() == (incoming.channel, incoming.chat_id)
 
 
-def staff_chat_id(turn: Turn) -> str | None:
-    chat_id = turn.settings.telegram_staff_chat_id
-    if chat_id is None or STAFF_CHANNEL not in turn.senders:
-        return None
-    return str(chat_id)
+def reachable_staff_room(turn: Turn) -> tuple[str, str] | None:
+    """The staff room, when its channel can post there."""
+    address = turn.settings.staff_room_address()
+    return address if address is not None and address[0] in turn.senders else None
 
 
-async def post_to_staff(turn: Turn, text: str) -> list[str] | None:
-    """Post in the staff group; None when there is no staff group or the post failed."""
-    chat_id = staff_chat_id(turn)
-    if chat_id is None:
-        return None
-    try:
-        return await turn.senders[STAFF_CHANNEL].send(chat_id, [Reply(text)])
-    except DeliveryError as error:
-        log.warning("staff group unreachable: %s", error)
-        return None
+def post_to_staff(
+    turn: Turn, text: str, then: AfterSent | None = None, failed: Replies | None = None
+) -> bool:
+    """Queue a post in the staff room, sent once the turn is committed; False without a room.
+
+    `then` records the post's ids (staff reply to it to answer); `failed` is told to the
+    citizen of this turn if the post cannot be delivered.
+    """
+    address = reachable_staff_room(turn)
+    if address is None:
+        return False
+    citizen = (turn.incoming.channel, turn.incoming.chat_id)
+
+    def tell_citizen(reason: str) -> Outbound | None:
+        return Outbound(*citizen, failed) if failed else None
+
+    turn.send_later(Outbound(*address, [Reply(text)], then=then, failed=tell_citizen))
+    return True
 
 
 def next_opening(turn: Turn) -> datetime | None:
@@ -91,7 +94,7 @@ def out_of_hours_note(turn: Turn) -> str | None:
 async def contact_staff(turn: Turn) -> Replies:
     hotline = str(turn.library.profile.get("hotline", ""))
     call = Button(turn.text("btn_call"), phone=hotline)
-    if staff_chat_id(turn) is None:
+    if reachable_staff_room(turn) is None:
         turn.note("handoff", outcome="contact")
         return [Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", "menu")))]
     turn.note("handoff", outcome="asked")
@@ -123,14 +126,20 @@ async def hand_off(turn: Turn) -> Replies | None:
         )
     else:
         post = FOLLOW_UP_POST.format(id=handoff.id, question=question)
-    ids = await post_to_staff(turn, f"{post}\n{HOW_TO_ANSWER}")
-    if ids is None:
+    hotline = str(turn.library.profile.get("hotline", ""))
+    call = Button(turn.text("btn_call"), phone=hotline)
+    unavailable = [Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", "menu")))]
+    handoff_id = handoff.id
+    room = reachable_staff_room(turn)
+
+    async def remember(session: AsyncSession, ids: list[str]) -> None:
+        if room is not None:
+            await remember_thread(session, room[0], ids, handoff_id=handoff_id)
+
+    if not post_to_staff(turn, f"{post}\n{HOW_TO_ANSWER}", remember, failed=unavailable):
         turn.note("handoff", outcome="failed")
         turn.state.mode = None
-        hotline = str(turn.library.profile.get("hotline", ""))
-        call = Button(turn.text("btn_call"), phone=hotline)
-        return [Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", "menu")))]
-    await remember_thread(turn.session, STAFF_CHANNEL, ids, handoff_id=handoff.id)
+        return unavailable
     turn.note("handoff", outcome="handed")
     text = "\n\n".join(filter(None, [turn.text("handoff_sent"), out_of_hours_note(turn)]))
     buttons = (turn.button("btn_end_handoff", "handoff_end"), turn.button("btn_menu", "menu"))

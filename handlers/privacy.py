@@ -1,4 +1,5 @@
-"""/xoadulieu: a person erases their own contact, state, messages and sessions, after a yes."""
+"""Privacy in the conversation: the warning when a secret was typed (and redacted), and
+/xoadulieu, a person erasing their own contact, state, messages and sessions after a yes."""
 
 from bot.messages import Reply
 from bot.privacy import ERASED, pseudonym
@@ -28,3 +29,11 @@ async def erase(turn: Turn) -> Replies:
 async def keep(turn: Turn) -> Replies:
     turn.note("privacy", outcome="kept")
     return main_menu(turn, turn.text("erase_kept"))
+
+
+@router.after_turn
+async def warn_about_secrets(turn: Turn, replies: Replies) -> Replies:
+    """The engine took an ID number or code out of the message: say so, kindly, first."""
+    if turn.secrets:
+        return [Reply(turn.text("privacy_warning")), *replies]
+    return replies

@@ -10,16 +10,17 @@ import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.delivery import DeliveryError
-from bot.logs import chat_ref
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.messages import Reply
+from bot.outbound import AfterSent, Outbound
 from handlers import campaign_staff
-from handlers.handoff import STAFF_CHANNEL, in_staff_room
+from handlers.handoff import in_staff_room
 from handlers.menu import main_menu
 from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
 from storage.models import Handoff, StaffMember, Ticket
-from storage.sessions import get_handoff, get_session
+from storage.sessions import get_handoff, get_session, mark_first_response
 from storage.staff import STAFF, member_by_chat
 from storage.support_log import log_support
 from storage.tickets import answer_ticket, close_ticket, list_tickets, thread_of
@@ -48,6 +49,12 @@ LOGGED = "📒 Đã ghi: {topic} · {place} · {people} người · nộp trực
 YES_WORDS = {"có", "co", "c", "yes", "y", "rồi", "roi", "x"}
 
 
+@router.before_turn
+async def staff_room_first(turn: Turn) -> Replies | None:
+    """The staff room answers for itself, whatever is said there."""
+    return await staff_room(turn) if in_staff_room(turn) else None
+
+
 @router.on_action("staffroom")
 async def staff_room(turn: Turn) -> Replies:
     """Everything said in the staff group; silence for chatter that is not for the bot."""
@@ -57,7 +64,7 @@ async def staff_room(turn: Turn) -> Replies:
     incoming = turn.incoming
     text = incoming.text.strip()
     first_word = text.split(maxsplit=1)[0].lower().split("@", 1)[0] if text else ""
-    member = await member_by_chat(turn.session, STAFF_CHANNEL, incoming.user_id)
+    member = await member_by_chat(turn.session, incoming.channel, incoming.user_id)
     if member is None:
         if incoming.reply_to or first_word.startswith("/"):
             return [Reply(NOT_REGISTERED.format(user_id=incoming.user_id))]
@@ -71,7 +78,7 @@ async def staff_room(turn: Turn) -> Replies:
         return [Reply(await ticket_list(turn))]
     if first_word == "/baocao":
         return await weekly_summary(turn)
-    thread = await thread_of(turn.session, STAFF_CHANNEL, incoming.reply_to or "")
+    thread = await thread_of(turn.session, incoming.channel, incoming.reply_to or "")
     if thread is None or not text:
         return []
     closing = first_word in CLOSE_WORDS and len(text.split()) == 1
@@ -89,29 +96,40 @@ async def staff_room(turn: Turn) -> Replies:
     return []
 
 
-async def notify(turn: Turn, channel: str, chat_id: str | None, replies: Replies) -> str | None:
-    """Send to a citizen on their own channel; None when sent, else why not."""
-    sender = turn.senders.get(channel)
+def notify(
+    turn: Turn, channel: str, chat_id: str | None, replies: Replies, what: str,
+    then: AfterSent | None = None,
+) -> bool:  # fmt: skip
+    """Queue a message for a citizen on their own channel, sent after this turn commits; if it
+    cannot be delivered, the staff room is told. False when the person erased their data."""
     if chat_id is None:
-        return "erased"
-    if sender is None:
-        return "no_sender"
-    try:
-        await sender.send(chat_id, replies)
-    except DeliveryError as error:
-        log.warning("could not notify %s: %s", chat_ref(channel, chat_id), error)
-        return type(error).__name__
-    return None
+        return False
+    room = (turn.incoming.channel, turn.incoming.chat_id)
+
+    def tell_staff(reason: str) -> Outbound:
+        return Outbound(
+            *room, [Reply(NOT_DELIVERED.format(id=what, channel=channel, reason=reason))]
+        )
+
+    turn.send_later(Outbound(channel, chat_id, replies, then=then, failed=tell_staff))
+    return True
 
 
 async def relay(turn: Turn, handoff: Handoff, text: str) -> Replies:
     message = Reply(
         f"{turn.text('handoff_staff_says')}\n{text}", (turn.button("btn_menu", "menu"),)
     )
-    problem = await notify(turn, handoff.channel, handoff.chat_id, [message])
-    if problem:
-        return [Reply(NOT_DELIVERED.format(id=handoff.id, channel=handoff.channel, reason=problem))]
-    handoff.first_response_at = handoff.first_response_at or turn.now
+    handoff_id, now = handoff.id, turn.now
+
+    async def first_response(session: AsyncSession, ids: list[str]) -> None:
+        await mark_first_response(session, handoff_id, now)
+
+    if not notify(
+        turn, handoff.channel, handoff.chat_id, [message], f"#{handoff.id}", first_response
+    ):
+        return [
+            Reply(NOT_DELIVERED.format(id=handoff.id, channel=handoff.channel, reason="erased"))
+        ]
     return [Reply(RELAYED.format(id=handoff.id))]
 
 
@@ -120,18 +138,17 @@ async def close_handoff(turn: Turn, handoff: Handoff) -> Replies:
         handoff.closed_at = turn.now
         session = await get_session(turn.session, handoff.session_id)
         replies = [Reply(turn.text("handoff_closed")), *ask_once(turn, session)]
-        await notify(turn, handoff.channel, handoff.chat_id, replies)
+        notify(turn, handoff.channel, handoff.chat_id, replies, f"#{handoff.id}")
     return [Reply(HANDOFF_CLOSED.format(id=handoff.id))]
 
 
 async def answer(turn: Turn, ticket: Ticket, text: str, member: StaffMember) -> Replies:
     answer_ticket(ticket, text, member.name, turn.now)
     notice = Reply(f"{turn.text('ticket_answer_notice', code=ticket.number)}\n{text}")
-    problem = await notify(turn, ticket.channel, ticket.chat_id, [notice])
     reply = TICKET_ANSWERED.format(number=ticket.number)
-    if problem:
+    if not notify(turn, ticket.channel, ticket.chat_id, [notice], ticket.number):
         reply += "\n" + NOT_DELIVERED.format(
-            id=ticket.number, channel=ticket.channel, reason=problem
+            id=ticket.number, channel=ticket.channel, reason="erased"
         )
     return [Reply(reply)]
 

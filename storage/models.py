@@ -103,7 +103,7 @@ class SupportSession(SQLModel, table=True):
     started_at: datetime = _when(index=True)
     ended_at: datetime = _when()  # the last message so far
     topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    outcome: str = Field(default="abandoned", max_length=12)  # see bot/sessions.py OUTCOMES
+    outcome: str = Field(default="abandoned", max_length=12)  # see handlers/sessions.py OUTCOMES
     referral: str | None = Field(default=None, max_length=64)
     rating_asked: bool = False
     helpful: bool | None = None

@@ -120,3 +120,10 @@ async def get_handoff(session: AsyncSession, handoff_id: object) -> Handoff | No
     if not isinstance(handoff_id, int):
         return None
     return await session.get(Handoff, handoff_id)
+
+
+async def mark_first_response(session: AsyncSession, handoff_id: int | None, now: datetime) -> None:
+    """The first staff answer that reached the citizen: the figure reports measure."""
+    handoff = await session.get(Handoff, handoff_id) if handoff_id is not None else None
+    if handoff is not None and handoff.first_response_at is None:
+        handoff.first_response_at = now

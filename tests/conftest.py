@@ -14,8 +14,10 @@ from sqlmodel import SQLModel
 from bot.engine import Engine
 from bot.library import Library, load_library
 from bot.messages import Incoming, Reply
+from handlers import load_handlers
 from storage.db import Database, upgrade
 
+load_handlers()  # every feature registers on the router the engine uses, as `troly serve` does
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_LIBRARY = ROOT / "tests" / "fixtures" / "library"
 FULL_LIBRARY = ROOT / "content"

@@ -3,9 +3,12 @@
 Runs the real app with the Telegram channel against tests/fake_telegram.py.
 """
 
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from bot.app import create_app
@@ -165,3 +168,31 @@ async def test_staff_chatter_is_ignored_and_strangers_cannot_answer(
     refused = await room.staff_replies("2.000 đồng/trang", to=message_id(telegram, post), user=999)
     assert "chưa được đăng ký" in texts(refused)
     assert len(telegram.sent_to(CITIZEN)) == before  # nothing reached the citizen
+
+
+async def test_a_turn_retried_after_a_locked_database_posts_to_staff_once(
+    aiohttp_client, sqlite_database: Database, fixture_library: Library, telegram: FakeTelegram
+) -> None:
+    """The staff post leaves after the commit: a turn whose commit failed and was retried never
+    posts twice, and nothing waits on Telegram while the database is held."""
+    room = await open_room(aiohttp_client, sqlite_database, fixture_library, telegram, MONDAY_9AM)
+    await room.citizen_says("gặp cán bộ")
+    commits = []
+
+    @event.listens_for(sqlite_database.engine.sync_engine, "commit")
+    def locked_once(connection) -> None:
+        commits.append(len(room.group_posts()))
+        if len(commits) == 1:  # another worker holds the SQLite file, longer than the timeout
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("database is locked"))
+
+    try:
+        sent = await room.citizen_says("Tôi cần làm lại căn cước cho mẹ")
+    finally:
+        event.remove(sqlite_database.engine.sync_engine, "commit", locked_once)
+    assert len(commits) >= 2, "the turn was retried"
+    assert commits[0] == 0, "nothing was posted while the transaction was open"
+    assert "Tôi đã chuyển câu hỏi cho cán bộ" in texts(sent)
+    (post,) = room.group_posts()
+    assert "Tôi cần làm lại căn cước cho mẹ" in post.params["text"]
+    async with sqlite_database.session() as session:
+        assert len((await session.execute(select(Handoff))).scalars().all()) == 1

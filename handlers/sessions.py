@@ -2,11 +2,10 @@
 
 from datetime import timedelta
 
-from bot.messages import Reply
 from bot.privacy import pseudonym
 from handlers.handoff import in_staff_room
 from handlers.rating import ask_once
-from handlers.routing import Replies, Turn
+from handlers.routing import Replies, Turn, router
 from storage.models import SupportSession
 from storage.sessions import get_session, open_session, record_guide
 
@@ -16,10 +15,9 @@ OUTCOMES = ("abandoned", "self_served", "feedback", "handoff")
 UNTRACKED = {"staffroom", "staff", "privacy"}
 
 
-async def after_turn(turn: Turn, replies: Replies, secrets: frozenset[str]) -> Replies:
-    """Record the turn in its session; add the privacy warning and the rating question."""
-    if secrets:
-        replies = [Reply(turn.text("privacy_warning")), *replies]
+@router.after_turn
+async def track_session(turn: Turn, replies: Replies) -> Replies:
+    """Record the turn in its session; ask for a rating when a guide was finished."""
     if in_staff_room(turn) or turn.log.get("handler") in UNTRACKED:
         return replies
     session = await track(turn)
