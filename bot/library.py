@@ -466,6 +466,9 @@ def read_library(root: Path) -> tuple[Library, list[Problem]]:
     guides = _read_guides(reader, topics, fill)
     alerts = _read_alerts(reader, fill)
     library = Library(profile, topics, guides, alerts, texts, _read_not_covered(reader))
+    from bot.surveys.definitions import survey_problems  # imported here: it imports this module
+
+    reader.problems.extend(survey_problems(reader.root, profile))
     return library, reader.problems
 
 

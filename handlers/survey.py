@@ -1,0 +1,402 @@
+"""Surveys in the chat: one question per message, skip, stop, continue later, one per round.
+
+Entry points (one line each for campaigns, posters, share links, the end of a session):
+- the action `sv:<survey id>` or `sv:<survey id>:<source tag>` shows the intro;
+- typed `#KS<code>` or `#KS<code> TV05` (Zalo OA links carry no payload), or "khảo sát";
+- a start payload from bot/surveys/links.py, once the engine hands it to `sv`.
+Button payloads carry the survey's code and the question's position, never a response id:
+the message log, keyed by chat, must not lead to anybody's answers.
+"""
+
+import re
+from dataclasses import replace
+
+import handlers.subscription  # noqa: F401  (its 'dừng' pattern must exist before ours)
+from bot.links import SOURCE
+from bot.matcher import normalize
+from bot.messages import Button, Reply
+from bot.privacy import pseudonym
+from bot.surveys.definitions import MULTI_SEPARATOR, NO, YES, Question, Survey, load_surveys
+from handlers.menu import main_menu
+from handlers.routing import Replies, Turn, router
+from storage.conversations import get_contact
+from storage.models import SurveyResponse, SurveyRound
+from storage.staff import is_staff
+from storage.subscribers import get_subscription
+from storage.surveys import (
+    answers_of,
+    find_response,
+    open_round_of,
+    save_answer,
+    set_staff,
+    start_response,
+)
+
+MODE = "survey"
+MAX_TEXT = 500
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+_TYPED_YES = {"co", "co a", "vang", "u", "yes", "dung", "roi", "co roi"}
+_TYPED_NO = {"khong", "ko", "k", "no", "chua", "khong co"}
+# Typed controls. "dừng" is also the campaign opt-out (handlers/subscription.py): inside a
+# survey it means "stop the survey", anywhere else the opt-out keeps it.
+_CONTROL = r"(?i)^\s*(bỏ qua|bo qua|dừng|stop|thôi)\s*[.!]*\s*$"
+_STOP_WORDS = {"dung", "stop", "thoi"}
+
+
+def surveys(turn: Turn) -> dict[str, Survey]:
+    return load_surveys(turn.settings.content_dir, turn.library.profile)
+
+
+def _by_code(turn: Turn, code: str) -> Survey | None:
+    return next((s for s in surveys(turn).values() if str(s.code) == code), None)
+
+
+def _respondent(turn: Turn, round_id: int) -> str:
+    """Keyed by round: finds the person's own response, links to nothing else."""
+    incoming = turn.incoming
+    chat = f"{incoming.chat_id}/survey/{round_id}"
+    return pseudonym(turn.settings.pseudonym_key, incoming.channel, chat)
+
+
+def _menu(turn: Turn) -> Button:
+    return turn.button("btn_menu", "menu")
+
+
+def _stale(turn: Turn) -> Replies:
+    turn.note("survey", outcome="stale")
+    return main_menu(turn, turn.text("stale_button"))
+
+
+def _forget_answer(turn: Turn) -> None:
+    """The answer is in the survey tables; the message log keeps only that one was given."""
+    turn.incoming = replace(turn.incoming, text="", action="survey")
+
+
+async def _find(turn: Turn, survey: Survey) -> tuple[SurveyRound | None, SurveyResponse | None]:
+    round_ = await open_round_of(turn.session, survey.id)
+    if round_ is None:
+        return None, None
+    return round_, await find_response(turn.session, round_.id, _respondent(turn, round_.id))
+
+
+# --- entry ------------------------------------------------------------------------------------
+
+
+@router.on_action("sv")
+async def open_survey(turn: Turn, survey_id: str = "", source: str = "") -> Replies:
+    """The intro, or where the person left off, or a thank-you if they already answered."""
+    survey = surveys(turn).get(survey_id)
+    if survey is None:
+        return _stale(turn)
+    round_, response = await _find(turn, survey)
+    turn.note("survey", outcome="intro")
+    if round_ is None:
+        return [Reply(turn.text("survey_closed", title=survey.title), (_menu(turn),))]
+    if response is not None and response.finished_at is not None:
+        return [Reply(turn.text("survey_already", title=survey.title), (_menu(turn),))]
+    if response is not None:
+        lead = Reply(turn.text("survey_resume", title=survey.title))
+        return await _next(turn, survey, response, [lead])
+    privacy = turn.text("survey_named" if survey.named else "survey_anonymous")
+    text = "\n\n".join([survey.title.upper(), survey.intro, privacy, turn.text("survey_how")])
+    tag = f":{source}" if SOURCE.match(source or "") else ""
+    begin = turn.button("btn_survey_begin", f"svb:{survey.id}{tag}")
+    return [Reply(text, (begin, turn.button("btn_survey_later", "menu")))]
+
+
+@router.on_action("svb")
+async def begin(turn: Turn, survey_id: str = "", source: str = "") -> Replies:
+    survey = surveys(turn).get(survey_id)
+    if survey is None:
+        return _stale(turn)
+    round_, response = await _find(turn, survey)
+    if round_ is None or (response is not None and response.finished_at is not None):
+        return await open_survey(turn, survey_id)
+    if response is None:
+        incoming = turn.incoming
+        response = await start_response(
+            turn.session,
+            round_id=round_.id,
+            respondent=_respondent(turn, round_.id),
+            channel=incoming.channel,
+            village=await _village(turn),
+            source=source if SOURCE.match(source or "") else turn.referral,
+            chat_id=incoming.chat_id if survey.named else None,
+            started_at=turn.now,
+            updated_at=turn.now,
+        )
+    await _mark_staff(turn, response)
+    turn.note("survey", outcome="begin")
+    return await _next(turn, survey, response)
+
+
+@router.on_command("khảo sát", "khao sat", "/khaosat", "làm khảo sát", "lam khao sat")
+async def list_open(turn: Turn) -> Replies:
+    open_now = [s for s in surveys(turn).values() if await open_round_of(turn.session, s.id)]
+    if len(open_now) == 1:
+        return await open_survey(turn, open_now[0].id)
+    turn.note("survey", outcome="list")
+    if not open_now:
+        return [Reply(turn.text("survey_none_open"), (_menu(turn),))]
+    buttons = [Button(s.title, action=f"sv:{s.id}") for s in open_now]
+    return [Reply(turn.text("survey_choose"), (*buttons, _menu(turn)))]
+
+
+@router.on_pattern(r"(?i)^\s*#?\s*ks\s*(\d{1,2})(?:\s+([A-Za-z0-9-]{1,32}))?\s*$")
+async def by_code(turn: Turn, code: str, source: str | None = None) -> Replies:
+    """'#KS1' or '#KS1 TV05': what a Zalo poster or a volunteer's message says to type."""
+    survey = _by_code(turn, str(int(code)))
+    if survey is None:
+        return _stale(turn)
+    return await open_survey(turn, survey.id, source or "")
+
+
+# --- asking -------------------------------------------------------------------------------
+
+
+async def _next(
+    turn: Turn, survey: Survey, response: SurveyResponse, lead: Replies | None = None
+) -> Replies:
+    """The first question not answered yet whose condition holds, or the closing text."""
+    answers = await answers_of(turn.session, response.id)
+    given = {qid: (None if a.skipped else a.choice) for qid, a in answers.items()}
+    for index, question in enumerate(survey.questions):
+        if question.id not in answers and survey.applies(question, given):
+            return [*(lead or []), _ask(turn, survey, index)]
+    response.finished_at = turn.now
+    response.stopped = False
+    _leave(turn)
+    turn.note("survey", outcome="finished")
+    return [*(lead or []), Reply(survey.closing, (_menu(turn),))]
+
+
+def _ask(turn: Turn, survey: Survey, index: int, picked: list[int] | None = None) -> Reply:
+    question = survey.questions[index]
+    turn.state.mode, turn.state.guide_id = MODE, None
+    turn.state.data["survey"] = {"c": survey.code, "q": index, "p": picked or []}
+    progress = turn.text("survey_progress", number=index + 1, total=len(survey.questions))
+    text = f"{progress}: {question.text}"
+    hint = {
+        "number": "survey_hint_number",
+        "text": "survey_hint_text",
+        "multi": "survey_hint_multi",
+    }
+    if question.kind in hint:
+        text += "\n\n" + turn.text(hint[question.kind])
+    if question.kind == "number":
+        # No buttons: a typed "2" must be the answer, not the second button.
+        return Reply(text)
+    base = f"svq:{survey.code}:{index}"
+    buttons = []
+    for position, label in enumerate(_labels(turn, question)):
+        if question.kind == "multi":
+            mark = "✅ " if position in (picked or []) else ""
+            buttons.append(Button(mark + label, action=f"{base}:m:{position}"))
+        else:
+            buttons.append(Button(label, action=f"{base}:a:{position}"))
+    if question.kind == "multi":
+        buttons.append(turn.button("btn_survey_done", f"{base}:d"))
+    buttons.append(turn.button("btn_survey_skip", f"{base}:s"))
+    buttons.append(turn.button("btn_survey_stop", f"{base}:x"))
+    return Reply(text, tuple(buttons))
+
+
+def _labels(turn: Turn, question: Question) -> list[str]:
+    if question.kind == "yesno":
+        return [turn.text("survey_yes"), turn.text("survey_no")]
+    if question.kind == "scale":
+        words = question.labels
+        return [f"{n} – {words[n]}" if n in words else str(n) for n in range(1, 6)]
+    return list(question.options.values())
+
+
+def _leave(turn: Turn) -> None:
+    turn.state.mode = None
+    turn.state.data.pop("survey", None)
+
+
+async def _village(turn: Turn) -> str | None:
+    """The contact's village tag (subscriptions), for results by village; None if not given."""
+    villages = [str(v) for v in turn.library.profile.get("villages") or []]
+    contact = await get_contact(turn.session, turn.incoming.channel, turn.incoming.chat_id)
+    if not villages or contact is None or contact.id is None:
+        return None
+    subscription = await get_subscription(turn.session, contact.id)
+    return next((t for t in (subscription.tags if subscription else []) if t in villages), None)
+
+
+async def _mark_staff(turn: Turn, response: SurveyResponse) -> None:
+    """Staff trying the survey out are never counted (checked on every answer)."""
+    staff = await is_staff(turn.session, turn.incoming.channel, turn.incoming.chat_id)
+    if staff != response.staff:
+        await set_staff(turn.session, response.id, staff)
+        response.staff = staff
+
+
+# --- answering ----------------------------------------------------------------------------
+
+
+async def _current(turn: Turn, code: str, index: str) -> tuple[Survey, SurveyResponse, int] | None:
+    """The survey, the person's unfinished response and the question position, if all valid."""
+    survey = _by_code(turn, code)
+    if survey is None or not index.isdigit() or int(index) >= len(survey.questions):
+        return None
+    _, response = await _find(turn, survey)
+    if response is None or response.finished_at is not None:
+        return None
+    return survey, response, int(index)
+
+
+@router.on_action("svq")
+async def press(
+    turn: Turn, code: str = "", index: str = "", op: str = "", value: str = ""
+) -> Replies:
+    """A button under a question: a(nswer), m(ark in a multi), d(one), s(kip), x (stop)."""
+    found = await _current(turn, code, index)
+    if found is None:
+        survey = _by_code(turn, code)
+        return await open_survey(turn, survey.id) if survey else _stale(turn)
+    survey, response, position = found
+    if (turn.state.data.get("survey") or {}).get("q") != position:
+        return await _next(turn, survey, response)  # an old keyboard: back to where they are
+    question = survey.questions[position]
+    await _mark_staff(turn, response)
+    values = question.values()
+    chosen = int(value) if value.isdigit() and int(value) < len(values) else None
+    if op == "x":
+        return _stop(turn, survey, response)
+    if op == "s":
+        return await _answer(turn, survey, response, question, skipped=True)
+    if op == "a" and chosen is not None and question.kind != "multi":
+        return await _answer(turn, survey, response, question, choice=values[chosen])
+    if op == "m" and chosen is not None:
+        state = turn.state.data.get("survey") or {}
+        picked = list(state.get("p") or []) if state.get("q") == position else []
+        picked = [p for p in picked if p != chosen] if chosen in picked else [*picked, chosen]
+        turn.note("survey", outcome="mark")
+        return [_ask(turn, survey, position, sorted(picked))]
+    if op == "d":
+        picked = (turn.state.data.get("survey") or {}).get("p") or []
+        if not picked:
+            return await _answer(turn, survey, response, question, skipped=True)
+        choice = MULTI_SEPARATOR.join(values[p] for p in sorted(picked) if p < len(values))
+        return await _answer(turn, survey, response, question, choice=choice)
+    return [_ask(turn, survey, position)]
+
+
+async def _answer(
+    turn: Turn,
+    survey: Survey,
+    response: SurveyResponse,
+    question: Question,
+    **answer: object,
+) -> Replies:
+    await save_answer(turn.session, response.id, question.id, **answer)  # type: ignore[arg-type]
+    response.updated_at, response.stopped = turn.now, False
+    _forget_answer(turn)
+    turn.note("survey", outcome="skipped" if answer.get("skipped") else "answered")
+    return await _next(turn, survey, response)
+
+
+def _stop(turn: Turn, survey: Survey, response: SurveyResponse) -> Replies:
+    response.stopped, response.updated_at = True, turn.now
+    _leave(turn)
+    turn.note("survey", outcome="stopped")
+    buttons = (turn.button("btn_survey_continue", f"sv:{survey.id}"), _menu(turn))
+    return [Reply(turn.text("survey_stopped"), buttons)]
+
+
+@router.on_mode(MODE)
+async def typed(turn: Turn) -> Replies | None:
+    """Typed answers: numbers, free text, a choice by its words, several choices as '1 3'."""
+    state = turn.state.data.get("survey") or {}
+    found = await _current(turn, str(state.get("c")), str(state.get("q")))
+    text = turn.incoming.text.strip()
+    if found is None or not text:
+        return None
+    survey, response, position = found
+    question = survey.questions[position]
+    await _mark_staff(turn, response)
+    if question.kind == "text":
+        # Already screened by bot/privacy.py: ID numbers and OTPs arrive as [***].
+        return await _answer(turn, survey, response, question, text=text[:MAX_TEXT])
+    if question.kind == "number":
+        number = _number(text, question)
+        if number is None:
+            return [Reply(turn.text("survey_bad_number")), _ask(turn, survey, position)]
+        return await _answer(turn, survey, response, question, number=number)
+    if question.kind == "multi":
+        picks = {int(n) - 1 for n in re.findall(r"\d+", text)}
+        values = question.values()
+        if picks and all(0 <= p < len(values) for p in picks):
+            choice = MULTI_SEPARATOR.join(values[p] for p in sorted(picks))
+            return await _answer(turn, survey, response, question, choice=choice)
+    else:
+        choice = _typed_choice(turn, question, text)
+        if choice is not None:
+            return await _answer(turn, survey, response, question, choice=choice)
+    if len(text.split()) > 3:
+        return None  # a question of their own: search answers it, the survey waits
+    hint = "survey_hint_multi" if question.kind == "multi" else "survey_hint_choice"
+    return [Reply(turn.text(hint)), _ask(turn, survey, position)]
+
+
+def _number(text: str, question: Question) -> float | None:
+    found = _NUMBER.search(text)
+    if found is None:
+        return None
+    number = float(found.group().replace(",", "."))
+    if (question.min is not None and number < question.min) or (
+        question.max is not None and number > question.max
+    ):
+        return None
+    return number
+
+
+def _typed_choice(turn: Turn, question: Question, text: str) -> str | None:
+    typed = normalize(text)
+    if question.kind == "yesno":
+        return YES if typed in _TYPED_YES else NO if typed in _TYPED_NO else None
+    for value, label in zip(question.values(), _labels(turn, question), strict=True):
+        if typed in (normalize(label), normalize(value)):
+            return value
+    return None
+
+
+@router.on_pattern(_CONTROL)
+async def typed_control(turn: Turn, word: str) -> Replies:
+    """'bỏ qua' / 'dừng' typed during a survey; anywhere else, whatever handled them before."""
+    state = turn.state.data.get("survey") or {}
+    found = None
+    if turn.state.mode == MODE:
+        found = await _current(turn, str(state.get("c")), str(state.get("q")))
+    if found is not None:
+        survey, response, position = found
+        if normalize(word) in _STOP_WORDS:
+            return _stop(turn, survey, response)
+        question = survey.questions[position]
+        return await _answer(turn, survey, response, question, skipped=True)
+    return await _pass_on(turn)
+
+
+async def _pass_on(turn: Turn) -> Replies:
+    """Outside a survey, route the words as the engine would have without this pattern."""
+    text = turn.incoming.text
+    for pattern, handler in router.patterns:
+        found = pattern.match(text)
+        if found and handler is not typed_control:
+            return await handler(turn, *found.groups())
+    mode_handler = router.modes.get(turn.state.mode or "")
+    if mode_handler is not None:
+        replies = await mode_handler(turn)
+        if replies is not None:
+            return replies
+    assert router.fallback is not None
+    return await router.fallback(turn)
+
+
+# Patterns are tried in registration order and handlers/subscription.py (imported above)
+# registered "dừng" as the opt-out first: this one must be tried before it.
+_MINE = next(entry for entry in router.patterns if entry[1] is typed_control)
+router.patterns.remove(_MINE)
+router.patterns.insert(0, _MINE)

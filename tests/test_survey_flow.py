@@ -1,0 +1,169 @@
+"""A survey answered through the engine: skip, stop, continue later, conditions, redaction."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from bot.engine import Engine
+from storage.db import Database
+from storage.models import MessageEvent, SurveyAnswer, SurveyResponse
+from storage.staff import add_member
+from storage.subscribers import contact_id_for, is_opted_out, toggle_tag
+from storage.surveys import close_round, open_round
+from tests.conftest import Chat
+
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+
+
+async def open_survey(database: Database, survey_id: str = "ky-nang-so") -> None:
+    async with database.session() as session, session.begin():
+        await open_round(session, survey_id, "Khảo sát kỹ năng số", NOW)
+
+
+async def answers(database: Database) -> dict[str, SurveyAnswer]:
+    async with database.session() as session:
+        rows = (await session.execute(select(SurveyAnswer))).scalars()
+        return {a.question_id: a for a in rows}
+
+
+async def responses(database: Database) -> list[SurveyResponse]:
+    async with database.session() as session:
+        return list((await session.execute(select(SurveyResponse))).scalars())
+
+
+@pytest.fixture
+async def survey_open(engine: Engine) -> Database:
+    await open_survey(engine.database)
+    return engine.database
+
+
+async def test_a_whole_survey_with_skip_stop_continue_and_a_condition(
+    chat: Chat, survey_open: Database
+) -> None:
+    await chat.say("khảo sát")
+    assert "KHẢO SÁT KỸ NĂNG SỐ" in chat.text
+    assert "ẩn danh" in chat.text  # anonymous by default, and it says so
+    await chat.press("▶️ Bắt đầu")
+    assert chat.text.startswith("Câu 1/12: Bạn thuộc nhóm tuổi nào?")
+    assert chat.labels[-2:] == ["⏭ Bỏ qua", "⏹ Dừng"]
+    await chat.press("Từ 60")
+    assert chat.text.startswith("Câu 2/12")
+    await chat.say("có")  # typed, without pressing
+    assert chat.text.startswith("Câu 3/12")
+    await chat.press("⏭ Bỏ qua")
+    # Question 4 (VNeID level 2) is asked only to those who can use VNeID: skipped here.
+    assert chat.text.startswith("Câu 5/12")
+
+    await chat.say("dừng")
+    assert "Đã dừng khảo sát" in chat.text
+    [response] = await responses(survey_open)
+    assert response.stopped and response.finished_at is None
+    async with survey_open.session() as session:  # "dừng" in a survey is not the opt-out
+        contact = await contact_id_for(session, "test", "citizen-1", NOW)
+        assert not await is_opted_out(session, contact)
+
+    await chat.say("khảo sát")  # later: continues where they stopped
+    assert "đang làm dở" in chat.text and "Câu 5/12" in chat.text
+    await chat.press("Tự làm được")
+    await chat.press("Có")
+    assert chat.text.startswith("Câu 7/12") and chat.labels == []  # a number: no buttons
+    await chat.say("2")
+    assert chat.text.startswith("Câu 8/12")
+    await chat.say("menu")  # leaves in the middle
+    await chat.say("#KS1")  # the code a Zalo poster prints
+    assert "Câu 8/12" in chat.text
+    await chat.press("Chưa làm được")
+    await chat.say("1")  # the first button, by its number
+    assert chat.text.startswith("Câu 10/12")
+    await chat.press("5")
+    assert chat.text.startswith("Câu 11/12")
+    await chat.press("Dùng VNeID")
+    await chat.press("Nhận biết lừa đảo")
+    assert "✅ Dùng VNeID" in chat.labels and "✅ Nhận biết lừa đảo" in chat.labels
+    await chat.press("✔️ Xong")
+    assert chat.text.startswith("Câu 12/12")
+    await chat.say("CCCD của tôi là 079123456789, nhờ chỉ cách dùng VNeID")
+    assert "Cảm ơn bạn đã trả lời" in chat.text
+
+    stored = await answers(survey_open)
+    assert stored["tuoi"].choice == "tu-60"
+    assert stored["dien-thoai"].choice == "co"
+    assert stored["vneid"].skipped and "muc-2" not in stored
+    assert stored["so-lan-nop"].number == 2
+    assert stored["lua-dao"].choice == "nhan-ra"
+    assert stored["tu-tin"].choice == "5"
+    assert stored["muon-hoc"].choice == "vneid|lua-dao"
+    assert stored["gop-y"].text == "CCCD của tôi là [***], nhờ chỉ cách dùng VNeID"
+    [response] = await responses(survey_open)
+    assert response.finished_at is not None and not response.stopped
+    assert response.chat_id is None and response.respondent != "citizen-1"
+
+    async with survey_open.session() as session:
+        logged = [e.text or "" for e in (await session.execute(select(MessageEvent))).scalars()]
+    assert not any("079123456789" in t or "nhờ chỉ cách" in t for t in logged)
+
+    await chat.say("khảo sát")  # once per person and round
+    assert "đã trả lời" in chat.text
+    await chat.send(action="svb:ky-nang-so")
+    assert "đã trả lời" in chat.text
+    assert len(await responses(survey_open)) == 1
+
+
+async def test_staff_answers_are_marked_and_villages_recorded(
+    engine: Engine, survey_open: Database
+) -> None:
+    async with survey_open.session() as session, session.begin():
+        await add_member(session, name="Lan", role="staff", now=NOW, channel="test", chat_id="s1")
+        contact = await contact_id_for(session, "test", "c2", NOW)
+        await toggle_tag(session, contact, "Ấp Hòa Long", NOW)
+    staff, citizen = Chat(engine, chat_id="s1"), Chat(engine, chat_id="c2")
+    for person in (staff, citizen):
+        await person.send(action="sv:ky-nang-so:TV05")
+        await person.press("▶️ Bắt đầu")
+        await person.press("Dưới 30")
+    by_staff = {r.staff: r for r in await responses(survey_open)}
+    assert by_staff[False].village == "Ấp Hòa Long" and by_staff[False].source == "TV05"
+    assert by_staff[True].village is None
+
+
+async def test_a_closed_or_unknown_survey_says_so(chat: Chat, survey_open: Database) -> None:
+    await chat.send(action="sv:ky-nang-so")
+    await chat.press("▶️ Bắt đầu")
+    async with survey_open.session() as session, session.begin():
+        await close_round(session, "ky-nang-so", NOW)
+    await chat.press("Dưới 30")
+    assert "chưa mở hoặc đã kết thúc" in chat.text
+    await chat.send(action="sv:khong-co")
+    assert "Nút này đã cũ" in chat.text
+    await chat.say("khảo sát")
+    assert "chưa có khảo sát nào" in chat.text
+
+
+async def test_stop_and_skip_words_outside_a_survey_keep_their_old_meaning(
+    chat: Chat, survey_open: Database
+) -> None:
+    await chat.say("dừng")
+    assert "ngừng nhận tin" in chat.text
+    await chat.say("bỏ qua")  # nothing to skip: an ordinary message
+    assert chat.last
+
+
+async def test_typed_answers_that_do_not_fit_are_asked_again(
+    chat: Chat, survey_open: Database
+) -> None:
+    await chat.send(action="svb:ky-nang-so")
+    await chat.say("abc")
+    assert "bấm một nút" in chat.text and "Câu 1/12" in chat.text
+    await chat.press("Dưới 30")
+    await chat.say("không")
+    # No smartphone: the phone-skill questions are not asked.
+    assert chat.text.startswith("Câu 6/12")
+    await chat.say("có")
+    await chat.say("nhiều lắm")
+    assert "một con số" in chat.text and "Câu 7/12" in chat.text
+    await chat.say("bỏ qua")
+    assert chat.text.startswith("Câu 9/12")
+    await chat.send(action="svq:1:10:d")  # a button of another question: asks this one again
+    assert chat.text.startswith("Câu 9/12")
+    assert "muon-hoc" not in await answers(survey_open)
