@@ -11,6 +11,7 @@ import typer
 from bot.campaigns.cli import register as register_campaign_commands
 from bot.settings import get_settings
 from bot.support_cli import register as register_support_commands
+from bot.surveys.cli import register as register_survey_commands
 
 if TYPE_CHECKING:
     from bot.library import Library
@@ -24,6 +25,7 @@ telegram_app = typer.Typer(help="The Telegram bot: webhook and command menu.", n
 app.add_typer(telegram_app, name="telegram")
 register_support_commands(app)  # tickets, staff, volunteer, log-support, report, privacy
 register_campaign_commands(app)  # campaign ..., volunteer links
+register_survey_commands(app)  # survey list|open|close|status|results
 zalo_app = typer.Typer(help="Zalo: OA authorisation, Bot Platform webhook.", no_args_is_help=True)
 app.add_typer(zalo_app, name="zalo")
 
