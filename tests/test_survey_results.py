@@ -203,3 +203,25 @@ async def test_the_xlsx_reads_back_and_the_charts_are_drawn(
     text = summary_text(results)
     assert text.startswith("KẾT QUẢ KHẢO SÁT KỸ NĂNG SỐ – ĐỢT 2")
     assert "Số phiếu: 500" in text and "so với đợt trước" in text
+
+
+async def test_the_monthly_report_has_a_surveys_section(
+    sqlite_database: Database, full_library
+) -> None:
+    from bot.reports import build_report, month_starting
+    from bot.settings import Settings
+
+    satisfaction = load_surveys(FULL_LIBRARY, full_library.profile)["hai-long"]
+    await two_rounds(sqlite_database, satisfaction)
+    results = await results_of(sqlite_database, satisfaction, 2)
+    expected = results.questions["hai-long-tthc"].indicator_percent
+    async with sqlite_database.session() as session:
+        report = await build_report(session, month_starting(2026, 11, Settings()), full_library)
+        quiet = await build_report(session, month_starting(2026, 10, Settings()), full_library)
+    assert "- Khảo sát người dân:" in report.summary
+    assert "Khảo sát mức độ hài lòng, đợt 2: 500 phiếu trong kỳ" in report.summary
+    percent = f"{expected:.1f}".replace(".", ",")
+    assert f"Tỷ lệ hài lòng trong tiếp nhận, giải quyết TTHC (QĐ 766/QĐ-TTg): {percent}%" in (
+        report.summary
+    )
+    assert "Khảo sát" not in quiet.summary

@@ -9,7 +9,7 @@ TEXTS_SHOWN = 10  # free-text answers printed; the XLSX has them all
 CHOICE_KINDS = ("single", "multi", "yesno", "scale")
 
 
-def _number(value: float | None) -> str:
+def number_text(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:.1f}".replace(".", ",") if isinstance(value, float) else str(value)
@@ -38,12 +38,12 @@ def summary_text(results: RoundResults) -> str:
     lines = [
         f"KẾT QUẢ {results.title.upper()} – ĐỢT {results.number} ({_date(results)})",
         f"- Số phiếu: {results.responses}, hoàn thành {results.finished} "
-        f"({_number(results.completion_percent)}%), dừng giữa chừng {results.stopped}",
+        f"({number_text(results.completion_percent)}%), dừng giữa chừng {results.stopped}",
     ]
     if before is not None:
         lines.append(
             f"- Đợt {before.number}: {before.responses} phiếu, hoàn thành "
-            f"{_number(before.completion_percent)}%"
+            f"{number_text(before.completion_percent)}%"
         )
     lines.append(f"- Theo kênh: {_joined(results.by_channel)}")
     lines.append(f"- Theo ấp: {_joined(results.by_village)}")
@@ -63,19 +63,19 @@ def _question_lines(results: RoundResults, question: QuestionResult) -> list[str
         return lines
     if question.kind == "number":
         return [
-            f"{head} ({counted}): trung bình {_number(question.mean)}, "
-            f"thấp nhất {_number(question.low)}, cao nhất {_number(question.high)}"
+            f"{head} ({counted}): trung bình {number_text(question.mean)}, "
+            f"thấp nhất {number_text(question.low)}, cao nhất {number_text(question.high)}"
         ]
     lines = [f"{head} ({counted})"]
     for value, option in question.options.items():
         change = _change(results.change(question.id, value))
         lines.append(
-            f"  • {option.label}: {option.count} ({_number(question.percent(value))}%"
+            f"  • {option.label}: {option.count} ({number_text(question.percent(value))}%"
             + (f"; {change} so với đợt trước" if change else "")
             + ")"
         )
     if question.kind == "scale":
-        lines.append(f"  Điểm trung bình: {_number(question.mean)}/5")
+        lines.append(f"  Điểm trung bình: {number_text(question.mean)}/5")
     if question.indicator:
         before = results.previous.questions.get(question.id) if results.previous else None
         previous = before.indicator_percent if before else None
@@ -83,7 +83,7 @@ def _question_lines(results: RoundResults, question: QuestionResult) -> list[str
         change = (
             "" if now is None or previous is None else f" ({_change(round(now - previous, 1))})"
         )
-        lines.append(f"  ▶ {question.indicator}: {_number(now)}%{change}")
+        lines.append(f"  ▶ {question.indicator}: {number_text(now)}%{change}")
     return lines
 
 
