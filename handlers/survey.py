@@ -291,7 +291,7 @@ async def _answer(
     question: Question,
     **answer: object,
 ) -> Replies:
-    await save_answer(turn.session, response.id, question.id, **answer)  # type: ignore[arg-type]
+    await save_answer(turn.session, response, question.id, **answer)  # type: ignore[arg-type]
     response.updated_at, response.stopped = turn.now, False
     _forget_answer(turn)
     turn.note("survey", outcome="skipped" if answer.get("skipped") else "answered")

@@ -93,7 +93,7 @@ async def answers_of(session: AsyncSession, response_id: int) -> dict[str, Surve
 
 async def save_answer(
     session: AsyncSession,
-    response_id: int,
+    response: SurveyResponse,
     question_id: str,
     *,
     choice: str | None = None,
@@ -104,7 +104,13 @@ async def save_answer(
     """Write (or overwrite: an old button pressed again) one question's answer."""
     values = {"choice": choice, "number": number, "text": text, "skipped": skipped}
     insert = upsert_insert(dialect_of(session), SurveyAnswer).values(
-        response_id=response_id, question_id=question_id, **values
+        response_id=response.id,
+        question_id=question_id,
+        round_id=response.round_id,
+        staff=response.staff,
+        channel=response.channel,
+        village=response.village,
+        **values,
     )
     await session.execute(
         insert.on_conflict_do_update(index_elements=["response_id", "question_id"], set_=values)
@@ -112,8 +118,12 @@ async def save_answer(
 
 
 async def set_staff(session: AsyncSession, response_id: int, staff: bool) -> None:
+    """Count the response, or not, with every answer it has (they carry the flag)."""
     await session.execute(
         update(SurveyResponse).where(SurveyResponse.id == response_id).values(staff=staff)
+    )
+    await session.execute(
+        update(SurveyAnswer).where(SurveyAnswer.response_id == response_id).values(staff=staff)
     )
 
 
@@ -164,16 +174,14 @@ async def response_groups(session: AsyncSession, round_id: int) -> list[Response
 
 
 async def answer_groups(session: AsyncSession, round_id: int) -> list[AnswerGroup]:
-    """Answers of counted responses grouped by question, choice, channel and village.
-
-    Free text is left out here (see text_answers): its rows would not group.
-    """
+    """Answers of counted responses grouped by question, choice, channel and village: one scan
+    of ix_surveyanswer_results. Free-text rows group under choice None (see text_answers)."""
     columns = (
         SurveyAnswer.question_id,
         SurveyAnswer.choice,
         SurveyAnswer.skipped,
-        SurveyResponse.channel,
-        SurveyResponse.village,
+        SurveyAnswer.channel,
+        SurveyAnswer.village,
     )
     query = (
         select(
@@ -184,8 +192,7 @@ async def answer_groups(session: AsyncSession, round_id: int) -> list[AnswerGrou
             func.min(SurveyAnswer.number),
             func.max(SurveyAnswer.number),
         )
-        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(_counted(round_id), SurveyAnswer.text.is_(None))
+        .where(SurveyAnswer.round_id == round_id, SurveyAnswer.staff.is_(False))
         .group_by(*columns)
     )
     return [AnswerGroup(*row) for row in (await session.execute(query)).all()]
@@ -204,7 +211,11 @@ async def text_answers(
             SurveyResponse.chat_id,
         )
         .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-        .where(_counted(round_id), SurveyAnswer.text.is_not(None))
+        .where(
+            SurveyAnswer.round_id == round_id,
+            SurveyAnswer.staff.is_(False),
+            SurveyAnswer.text.is_not(None),
+        )
         .order_by(SurveyAnswer.id.desc())
         .limit(limit)
     )

@@ -125,6 +125,13 @@ async def test_staff_answers_are_marked_and_villages_recorded(
     by_staff = {r.staff: r for r in await responses(survey_open)}
     assert by_staff[False].village == "Ấp Hòa Long" and by_staff[False].source == "TV05"
     assert by_staff[True].village is None
+    async with survey_open.session() as session:
+        rows = (await session.execute(select(SurveyAnswer))).scalars()
+        flags = {a.response_id: (a.staff, a.village) for a in rows}
+    assert flags == {
+        by_staff[True].id: (True, None),
+        by_staff[False].id: (False, "Ấp Hòa Long"),
+    }
 
 
 async def test_a_closed_or_unknown_survey_says_so(chat: Chat, survey_open: Database) -> None:

@@ -106,8 +106,10 @@ async def seed(database: Database, survey: Survey, round_id: int, people: int, s
         ).all()
         rows = [
             {"response_id": rid, "question_id": q.id, "skipped": skipped,
-             "choice": None, "number": None, "text": None, **({} if skipped else answer)}
-            for rid, plan in zip(ids, plans, strict=True) for q, skipped, answer in plan
+             "choice": None, "number": None, "text": None, **({} if skipped else answer),
+             **{k: response[k] for k in ("round_id", "staff", "channel", "village")}}
+            for rid, response, plan in zip(ids, responses, plans, strict=True)
+            for q, skipped, answer in plan
         ]  # fmt: skip
         await session.execute(insert(SurveyAnswer), rows)
     return count

@@ -165,10 +165,7 @@ async def round_results(
             question.high = row.high if question.high is None else max(question.high, row.high)
     for question_id, text, channel, village, chat_id in await text_answers(session, round_.id):
         question = results.questions.get(question_id)
-        if question is not None:
-            question.answered += 1
-            question.answered_by_village[village_name(village)] += 1
-            question.answered_by_channel[channel] += 1
+        if question is not None:  # already counted as answered by the groups above
             question.texts.append((text, channel, village, chat_id))
     if with_previous and round_.number > 1:
         before = await get_round(session, survey.id, round_.number - 1)

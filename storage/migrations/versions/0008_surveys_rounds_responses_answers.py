@@ -50,22 +50,39 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("round_id", "respondent"),
     )
+    op.create_index(
+        "ix_surveyresponse_results",
+        "surveyresponse",
+        ["round_id", "staff", "channel", "village", "finished_at", "stopped"],
+    )
     op.create_table(
         "surveyanswer",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("response_id", sa.Integer(), nullable=False),
+        sa.Column("round_id", sa.Integer(), nullable=False),
+        sa.Column("staff", sa.Boolean(), nullable=False),
+        sa.Column("channel", String(length=20), nullable=False),
+        sa.Column("village", String(length=120), nullable=True),
         sa.Column("question_id", String(length=40), nullable=False),
         sa.Column("choice", String(length=500), nullable=True),
         sa.Column("number", sa.Float(), nullable=True),
         sa.Column("text", String(length=1000), nullable=True),
         sa.Column("skipped", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["response_id"], ["surveyresponse.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["round_id"], ["surveyround.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("response_id", "question_id"),
+    )
+    op.create_index(
+        "ix_surveyanswer_results",
+        "surveyanswer",
+        ["round_id", "staff", "question_id", "choice", "skipped", "channel", "village", "number"],
     )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_surveyanswer_results", table_name="surveyanswer")
+    op.drop_index("ix_surveyresponse_results", table_name="surveyresponse")
     op.drop_table("surveyanswer")
     op.drop_table("surveyresponse")
     op.drop_table("surveyround")
