@@ -8,15 +8,17 @@ Button payloads carry the survey's code and the question's position, never a res
 the message log, keyed by chat, must not lead to anybody's answers.
 """
 
-import re
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import handlers.subscription  # noqa: F401  (its 'dừng' pattern must exist before ours)
 from bot.links import SOURCE
 from bot.matcher import normalize
 from bot.messages import Button, Reply
 from bot.privacy import pseudonym
-from bot.surveys.definitions import MULTI_SEPARATOR, NO, YES, Question, Survey, load_surveys
+from bot.surveys.definitions import MULTI_SEPARATOR, Question, Survey, load_surveys
+from bot.surveys.links import survey_action
+from bot.surveys.typed import typed_choice, typed_number
 from handlers.menu import main_menu
 from handlers.routing import Replies, Turn, router
 from storage.conversations import get_contact
@@ -34,9 +36,6 @@ from storage.surveys import (
 
 MODE = "survey"
 MAX_TEXT = 500
-_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
-_TYPED_YES = {"co", "co a", "vang", "u", "yes", "dung", "roi", "co roi"}
-_TYPED_NO = {"khong", "ko", "k", "no", "chua", "khong co"}
 # Typed controls. "dừng" is also the campaign opt-out (handlers/subscription.py): inside a
 # survey it means "stop the survey", anywhere else the opt-out keeps it.
 _CONTROL = r"(?i)^\s*(bỏ qua|bo qua|dừng|stop|thôi)\s*[.!]*\s*$"
@@ -321,46 +320,17 @@ async def typed(turn: Turn) -> Replies | None:
         # Already screened by bot/privacy.py: ID numbers and OTPs arrive as [***].
         return await _answer(turn, survey, response, question, text=text[:MAX_TEXT])
     if question.kind == "number":
-        number = _number(text, question)
+        number = typed_number(text, question)
         if number is None:
             return [Reply(turn.text("survey_bad_number")), _ask(turn, survey, position)]
         return await _answer(turn, survey, response, question, number=number)
-    if question.kind == "multi":
-        picks = {int(n) - 1 for n in re.findall(r"\d+", text)}
-        values = question.values()
-        if picks and all(0 <= p < len(values) for p in picks):
-            choice = MULTI_SEPARATOR.join(values[p] for p in sorted(picks))
-            return await _answer(turn, survey, response, question, choice=choice)
-    else:
-        choice = _typed_choice(turn, question, text)
-        if choice is not None:
-            return await _answer(turn, survey, response, question, choice=choice)
+    choice = typed_choice(question, _labels(turn, question), text)
+    if choice is not None:
+        return await _answer(turn, survey, response, question, choice=choice)
     if len(text.split()) > 3:
         return None  # a question of their own: search answers it, the survey waits
     hint = "survey_hint_multi" if question.kind == "multi" else "survey_hint_choice"
     return [Reply(turn.text(hint)), _ask(turn, survey, position)]
-
-
-def _number(text: str, question: Question) -> float | None:
-    found = _NUMBER.search(text)
-    if found is None:
-        return None
-    number = float(found.group().replace(",", "."))
-    if (question.min is not None and number < question.min) or (
-        question.max is not None and number > question.max
-    ):
-        return None
-    return number
-
-
-def _typed_choice(turn: Turn, question: Question, text: str) -> str | None:
-    typed = normalize(text)
-    if question.kind == "yesno":
-        return YES if typed in _TYPED_YES else NO if typed in _TYPED_NO else None
-    for value, label in zip(question.values(), _labels(turn, question), strict=True):
-        if typed in (normalize(label), normalize(value)):
-            return value
-    return None
 
 
 @router.on_pattern(_CONTROL)
@@ -400,3 +370,26 @@ async def _pass_on(turn: Turn) -> Replies:
 _MINE = next(entry for entry in router.patterns if entry[1] is typed_control)
 router.patterns.remove(_MINE)
 router.patterns.insert(0, _MINE)
+
+
+# --- at the end of a support session (the engine's after-hook calls this) -------------------
+
+
+async def session_end_invitation(turn: Turn) -> Replies:
+    """The invitation to SURVEY_AFTER_SESSION in place of the rating question, or [] when the
+    setting is unset, the survey has no open round, the person already answered this round, or
+    they were invited within SURVEY_INVITE_DAYS (the conversation state remembers when)."""
+    survey = surveys(turn).get(turn.settings.survey_after_session or "")
+    if survey is None:
+        return []
+    last = turn.state.data.get("survey_invited")
+    days = turn.settings.survey_invite_days
+    if isinstance(last, str) and turn.now - datetime.fromisoformat(last) < timedelta(days=days):
+        return []
+    round_, response = await _find(turn, survey)
+    if round_ is None or (response is not None and response.finished_at is not None):
+        return []
+    turn.state.data["survey_invited"] = turn.now.isoformat()
+    text = turn.text("survey_invitation", title=survey.title)
+    buttons = (turn.button("btn_survey_begin", survey_action(survey.id)), _menu(turn))
+    return [Reply(text, buttons)]

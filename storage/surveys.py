@@ -238,3 +238,14 @@ async def responses_between(
         .order_by(SurveyRound.survey_id, SurveyRound.number)
     )
     return [(r, n, f) for r, n, f in (await session.execute(query)).all()]
+
+
+async def erase_chat(session: AsyncSession, channel: str, chat_id: str) -> int:
+    """A person erasing their data: named responses lose the chat id and stay as anonymous
+    counts, like support sessions. Returns how many responses were touched."""
+    result = await session.execute(
+        update(SurveyResponse)
+        .where(SurveyResponse.channel == channel, SurveyResponse.chat_id == chat_id)
+        .values(chat_id=None)
+    )
+    return result.rowcount or 0

@@ -174,3 +174,75 @@ async def test_typed_answers_that_do_not_fit_are_asked_again(
     await chat.send(action="svq:1:10:d")  # a button of another question: asks this one again
     assert chat.text.startswith("Câu 9/12")
     assert "muon-hoc" not in await answers(survey_open)
+
+
+async def test_several_choices_typed_as_numbers(chat: Chat, survey_open: Database) -> None:
+    await chat.send(action="svb:ky-nang-so")
+    while not chat.text.startswith("Câu 11/12"):  # skip to the several-choices question
+        await chat.press("⏭ Bỏ qua")
+    assert chat.text.startswith("Câu 11/12")
+    await chat.say("1, 4")
+    assert chat.text.startswith("Câu 12/12")
+    assert (await answers(survey_open))["muon-hoc"].choice == "vneid|lua-dao"
+
+
+def test_typed_answers_in_plain_words() -> None:
+    from bot.surveys.definitions import load_surveys
+    from bot.surveys.typed import typed_choice, typed_number
+    from tests.conftest import FULL_LIBRARY
+
+    survey = load_surveys(FULL_LIBRARY, {"centre_name": "x", "hotline": "1"})["ky-nang-so"]
+    age, phone, times = (
+        survey.question("tuoi"),
+        survey.question("dien-thoai"),
+        survey.question("so-lan-nop"),
+    )
+    labels = list(age.options.values())
+    assert typed_choice(age, labels, "tu 60 tuoi tro len") == "tu-60"
+    assert typed_choice(phone, ["Có", "Không"], "ko") == "khong"
+    assert typed_choice(phone, ["Có", "Không"], "Có ạ") == "co"
+    assert typed_number("khoảng 3 lần", times) == 3
+    assert typed_number("0", times) is None  # below min: 1
+    assert typed_number("nhiều", times) is None
+
+
+async def test_invited_at_the_end_of_a_session_at_most_once_a_month(
+    engine: Engine, survey_open: Database
+) -> None:
+    from datetime import timedelta
+
+    from bot.messages import Incoming
+    from bot.settings import Settings
+    from handlers.routing import Turn
+    from handlers.survey import session_end_invitation
+    from storage.conversations import load_conversation
+
+    settings = Settings(survey_after_session="ky-nang-so")
+    async with survey_open.session() as session:
+        state = await load_conversation(session, "test", "c9", NOW)
+
+        def turn(now: datetime, chosen: Settings = settings) -> Turn:
+            incoming = Incoming("test", "c9", text="cảm ơn")
+            return Turn(incoming, state, engine.library, engine.matcher, session, now,
+                        settings=chosen)  # fmt: skip
+
+        [invitation] = await session_end_invitation(turn(NOW))
+        assert "Khảo sát kỹ năng số" in invitation.text
+        assert invitation.buttons[0].action == "sv:ky-nang-so"
+        assert await session_end_invitation(turn(NOW + timedelta(days=20))) == []
+        assert await session_end_invitation(turn(NOW + timedelta(days=31)))
+        assert await session_end_invitation(turn(NOW + timedelta(days=90), Settings())) == []
+
+
+async def test_erasing_a_person_unnames_their_responses(database: Database) -> None:
+    from storage.surveys import erase_chat, start_response
+
+    async with database.session() as session, session.begin():
+        round_ = await open_round(session, "hai-long", "Khảo sát mức độ hài lòng", NOW)
+        response = await start_response(
+            session, round_id=round_.id, respondent="x", channel="zalo", chat_id="u1",
+            started_at=NOW, updated_at=NOW,
+        )  # fmt: skip
+        assert await erase_chat(session, "zalo", "u1") == 1
+        await session.refresh(response)
+        assert response.chat_id is None
