@@ -311,6 +311,8 @@ async def typed(turn: Turn) -> Replies | None:
     state = turn.state.data.get("survey") or {}
     found = await _current(turn, str(state.get("c")), str(state.get("q")))
     text = turn.incoming.text.strip()
+    if found is None:
+        _leave(turn)  # the round closed or the file changed meanwhile: nothing to answer
     if found is None or not text:
         return None
     survey, response, position = found
@@ -346,6 +348,11 @@ async def typed_control(turn: Turn, word: str) -> Replies:
             return _stop(turn, survey, response)
         question = survey.questions[position]
         return await _answer(turn, survey, response, question, skipped=True)
+    if turn.state.mode == MODE:
+        _leave(turn)  # the survey ended meanwhile: "dừng" stops it, never the news
+        if normalize(word) in _STOP_WORDS:
+            turn.note("survey", outcome="stopped")
+            return main_menu(turn)
     return await _pass_on(turn)
 
 

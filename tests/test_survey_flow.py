@@ -246,3 +246,16 @@ async def test_erasing_a_person_unnames_their_responses(database: Database) -> N
         assert await erase_chat(session, "zalo", "u1") == 1
         await session.refresh(response)
         assert response.chat_id is None
+
+
+async def test_stop_after_the_round_closed_does_not_unsubscribe(
+    chat: Chat, survey_open: Database
+) -> None:
+    await chat.send(action="svb:ky-nang-so")
+    async with survey_open.session() as session, session.begin():
+        await close_round(session, "ky-nang-so", NOW)
+    await chat.say("dừng")
+    assert "ngừng nhận tin" not in chat.text
+    async with survey_open.session() as session:
+        contact = await contact_id_for(session, "test", "citizen-1", NOW)
+        assert not await is_opted_out(session, contact)
