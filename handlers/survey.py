@@ -18,19 +18,19 @@ from bot.messages import Button, Reply
 from bot.privacy import pseudonym
 from bot.surveys.definitions import MULTI_SEPARATOR, Question, Survey, load_surveys
 from bot.surveys.links import survey_action
-from bot.surveys.typed import typed_choice, typed_number
+from bot.surveys.typed import button_labels, typed_choice, typed_number
 from handlers.menu import main_menu
 from handlers.routing import Replies, Turn, router
-from storage.conversations import get_contact
 from storage.models import SurveyResponse, SurveyRound
 from storage.staff import is_staff
-from storage.subscribers import get_subscription
 from storage.surveys import (
     answers_of,
+    contact_village,
     find_response,
     open_round_of,
     save_answer,
     set_staff,
+    set_village,
     start_response,
 )
 
@@ -40,6 +40,7 @@ MAX_TEXT = 500
 # survey it means "stop the survey", anywhere else the opt-out keeps it.
 _CONTROL = r"(?i)^\s*(bỏ qua|bo qua|dừng|stop|thôi)\s*[.!]*\s*$"
 _STOP_WORDS = {"dung", "stop", "thoi"}
+HINTS = {"number": "survey_hint_number", "text": "survey_hint_text", "multi": "survey_hint_multi"}
 
 
 def surveys(turn: Turn) -> dict[str, Survey]:
@@ -118,7 +119,9 @@ async def begin(turn: Turn, survey_id: str = "", source: str = "") -> Replies:
             round_id=round_.id,
             respondent=_respondent(turn, round_.id),
             channel=incoming.channel,
-            village=await _village(turn),
+            village=await contact_village(
+                turn.session, incoming.channel, incoming.chat_id, turn.library.profile
+            ),
             source=source if SOURCE.match(source or "") else turn.referral,
             chat_id=incoming.chat_id if survey.named else None,
             started_at=turn.now,
@@ -160,8 +163,16 @@ async def _next(
     answers = await answers_of(turn.session, response.id)
     given = {qid: (None if a.skipped else a.choice) for qid, a in answers.items()}
     for index, question in enumerate(survey.questions):
-        if question.id not in answers and survey.applies(question, given):
-            return [*(lead or []), _ask(turn, survey, index)]
+        if question.id in answers or not survey.applies(question, given):
+            continue
+        if question.kind == "village" and (response.village or not question.options):
+            # Known from the contact's village tag (or the commune lists no villages).
+            choice = response.village
+            await save_answer(
+                turn.session, response, question.id, choice=choice, skipped=not choice
+            )
+            continue
+        return [*(lead or []), _ask(turn, survey, index)]
     response.finished_at = turn.now
     response.stopped = False
     _leave(turn)
@@ -175,13 +186,8 @@ def _ask(turn: Turn, survey: Survey, index: int, picked: list[int] | None = None
     turn.state.data["survey"] = {"c": survey.code, "q": index, "p": picked or []}
     progress = turn.text("survey_progress", number=index + 1, total=len(survey.questions))
     text = f"{progress}: {question.text}"
-    hint = {
-        "number": "survey_hint_number",
-        "text": "survey_hint_text",
-        "multi": "survey_hint_multi",
-    }
-    if question.kind in hint:
-        text += "\n\n" + turn.text(hint[question.kind])
+    if question.kind in HINTS:
+        text += "\n\n" + turn.text(HINTS[question.kind])
     if question.kind == "number":
         # No buttons: a typed "2" must be the answer, not the second button.
         return Reply(text)
@@ -201,27 +207,12 @@ def _ask(turn: Turn, survey: Survey, index: int, picked: list[int] | None = None
 
 
 def _labels(turn: Turn, question: Question) -> list[str]:
-    if question.kind == "yesno":
-        return [turn.text("survey_yes"), turn.text("survey_no")]
-    if question.kind == "scale":
-        words = question.labels
-        return [f"{n} – {words[n]}" if n in words else str(n) for n in range(1, 6)]
-    return list(question.options.values())
+    return button_labels(question, (turn.text("survey_yes"), turn.text("survey_no")))
 
 
 def _leave(turn: Turn) -> None:
     turn.state.mode = None
     turn.state.data.pop("survey", None)
-
-
-async def _village(turn: Turn) -> str | None:
-    """The contact's village tag (subscriptions), for results by village; None if not given."""
-    villages = [str(v) for v in turn.library.profile.get("villages") or []]
-    contact = await get_contact(turn.session, turn.incoming.channel, turn.incoming.chat_id)
-    if not villages or contact is None or contact.id is None:
-        return None
-    subscription = await get_subscription(turn.session, contact.id)
-    return next((t for t in (subscription.tags if subscription else []) if t in villages), None)
 
 
 async def _mark_staff(turn: Turn, response: SurveyResponse) -> None:
@@ -290,6 +281,8 @@ async def _answer(
     question: Question,
     **answer: object,
 ) -> Replies:
+    if question.kind == "village" and isinstance(answer.get("choice"), str):
+        await set_village(turn.session, response, answer["choice"])  # type: ignore[arg-type]
     await save_answer(turn.session, response, question.id, **answer)  # type: ignore[arg-type]
     response.updated_at, response.stopped = turn.now, False
     _forget_answer(turn)

@@ -8,8 +8,10 @@ from sqlalchemy import case, func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from storage.conversations import get_contact
 from storage.db import dialect_of, upsert_insert
 from storage.models import SurveyAnswer, SurveyResponse, SurveyRound
+from storage.subscribers import get_subscription
 
 
 class RoundError(Exception):
@@ -114,6 +116,26 @@ async def save_answer(
     )
     await session.execute(
         insert.on_conflict_do_update(index_elements=["response_id", "question_id"], set_=values)
+    )
+
+
+async def contact_village(
+    session: AsyncSession, channel: str, chat_id: str, profile: dict[str, Any]
+) -> str | None:
+    """The contact's village tag (subscriptions) if it is one of the profile's villages."""
+    villages = [str(v) for v in profile.get("villages") or []]
+    contact = await get_contact(session, channel, chat_id)
+    if not villages or contact is None or contact.id is None:
+        return None
+    subscription = await get_subscription(session, contact.id)
+    return next((t for t in (subscription.tags if subscription else []) if t in villages), None)
+
+
+async def set_village(session: AsyncSession, response: SurveyResponse, village: str) -> None:
+    """The village the person named: results by village count their earlier answers too."""
+    response.village = village
+    await session.execute(
+        update(SurveyAnswer).where(SurveyAnswer.response_id == response.id).values(village=village)
     )
 
 

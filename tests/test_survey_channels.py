@@ -48,25 +48,27 @@ async def test_on_telegram_with_inline_buttons(citizen: Citizen, engine: Engine)
     assert "KHẢO SÁT KỸ NĂNG SỐ" in texts(sent)
     await citizen.press("▶️ Bắt đầu")
     question = citizen.telegram.sent_to(citizen.chat_id)[-1]
-    assert question.params["text"].startswith("Câu 1/12")
+    assert question.params["text"].startswith("Câu 1/13")
     assert all(len(row) == 1 for row in question.keyboard)  # one big button per row
     await citizen.press("Từ 45")
     await citizen.press("Không")  # no smartphone: the phone questions are skipped
-    assert citizen.last_text.startswith("Câu 6/12")
+    assert citizen.last_text.startswith("Câu 6/13")
     await citizen.say("dừng")
     assert "Đã dừng khảo sát" in citizen.last_text
     await citizen.press("▶️ Làm tiếp")
-    assert "Câu 6/12" in citizen.last_text
+    assert "Câu 6/13" in citizen.last_text
     await citizen.press("Có")
     sent = await citizen.say("3")  # a number question has no keyboard: 3 is the answer
-    assert citizen.last_text.startswith("Câu 9/12")
+    assert citizen.last_text.startswith("Câu 9/13")
     for _ in range(3):
         await citizen.press("⏭ Bỏ qua")
-    assert citizen.last_text.startswith("Câu 12/12")
+    assert citizen.last_text.startswith("Câu 12/13")
     await citizen.say("Số căn cước 0791 2345 6789 của tôi bị khoá")
+    await citizen.press("Ấp Bình Phú")
     assert "Cảm ơn bạn đã trả lời" in citizen.last_text
     [response], answers = await stored(engine.database)
     assert response.channel == "telegram" and response.source == "TV05"
+    assert response.village == "Ấp Bình Phú"
     assert answers["so-lan-nop"].number == 3
     assert answers["gop-y"].text == "Số căn cước [***] của tôi bị khoá"
 
@@ -88,9 +90,9 @@ async def test_on_the_web_chat_api(web: TestClient, engine: Engine) -> None:
     begin = body["replies"][0]["buttons"][0]
     assert begin == {"label": "▶️ Bắt đầu", "action": "svb:ky-nang-so:poster"}
     body = await post(web, session="w1", action=begin["action"])
-    assert body["replies"][0]["text"].startswith("Câu 1/12")
+    assert body["replies"][0]["text"].startswith("Câu 1/13")
     body = await post(web, session="w1", text="4")
-    assert body["replies"][0]["text"].startswith("Câu 2/12")
+    assert body["replies"][0]["text"].startswith("Câu 2/13")
     [response], answers = await stored(engine.database)
     assert response.channel == "web" and response.source == "poster"
     assert answers["tuoi"].choice == "tu-60"

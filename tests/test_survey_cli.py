@@ -20,7 +20,7 @@ def test_open_status_results_close(tmp_path: Path) -> None:
     assert again.returncode == 1 and "already open" in again.stderr
 
     answered = run(["chat"], tmp_path, stdin="#KS1\n1\n1\n2\n", library=ROOT / "content")
-    assert "Câu 2/12" in answered.stdout, answered.stdout
+    assert "Câu 2/13" in answered.stdout, answered.stdout
 
     status = survey(["status", "ky-nang-so"], tmp_path)
     assert "round 1:" in status.stdout and "1 responses, 0 finished" in status.stdout

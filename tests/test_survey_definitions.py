@@ -20,7 +20,7 @@ def test_the_shipped_surveys_cover_every_kind_and_a_condition() -> None:
     assert problems == []
     assert set(surveys) == {"ky-nang-so", "hai-long"}
     kinds = {q.kind for s in surveys.values() for q in s.questions}
-    assert kinds == {"single", "multi", "scale", "yesno", "number", "text"}
+    assert kinds == {"single", "multi", "scale", "yesno", "number", "text", "village"}
     assert all(not s.named for s in surveys.values())
     assert any(q.when for s in surveys.values() for q in s.questions)
     satisfaction = surveys["hai-long"]

@@ -45,15 +45,15 @@ async def test_a_whole_survey_with_skip_stop_continue_and_a_condition(
     assert "KHẢO SÁT KỸ NĂNG SỐ" in chat.text
     assert "ẩn danh" in chat.text  # anonymous by default, and it says so
     await chat.press("▶️ Bắt đầu")
-    assert chat.text.startswith("Câu 1/12: Bạn thuộc nhóm tuổi nào?")
+    assert chat.text.startswith("Câu 1/13: Bạn thuộc nhóm tuổi nào?")
     assert chat.labels[-2:] == ["⏭ Bỏ qua", "⏹ Dừng"]
     await chat.press("Từ 60")
-    assert chat.text.startswith("Câu 2/12")
+    assert chat.text.startswith("Câu 2/13")
     await chat.say("có")  # typed, without pressing
-    assert chat.text.startswith("Câu 3/12")
+    assert chat.text.startswith("Câu 3/13")
     await chat.press("⏭ Bỏ qua")
     # Question 4 (VNeID level 2) is asked only to those who can use VNeID: skipped here.
-    assert chat.text.startswith("Câu 5/12")
+    assert chat.text.startswith("Câu 5/13")
 
     await chat.say("dừng")
     assert "Đã dừng khảo sát" in chat.text
@@ -64,26 +64,30 @@ async def test_a_whole_survey_with_skip_stop_continue_and_a_condition(
         assert not await is_opted_out(session, contact)
 
     await chat.say("khảo sát")  # later: continues where they stopped
-    assert "đang làm dở" in chat.text and "Câu 5/12" in chat.text
+    assert "đang làm dở" in chat.text and "Câu 5/13" in chat.text
     await chat.press("Tự làm được")
     await chat.press("Có")
-    assert chat.text.startswith("Câu 7/12") and chat.labels == []  # a number: no buttons
+    assert chat.text.startswith("Câu 7/13") and chat.labels == []  # a number: no buttons
     await chat.say("2")
-    assert chat.text.startswith("Câu 8/12")
+    assert chat.text.startswith("Câu 8/13")
     await chat.say("menu")  # leaves in the middle
     await chat.say("#KS1")  # the code a Zalo poster prints
-    assert "Câu 8/12" in chat.text
+    assert "Câu 8/13" in chat.text
     await chat.press("Chưa làm được")
     await chat.say("1")  # the first button, by its number
-    assert chat.text.startswith("Câu 10/12")
+    assert chat.text.startswith("Câu 10/13")
     await chat.press("5")
-    assert chat.text.startswith("Câu 11/12")
+    assert chat.text.startswith("Câu 11/13")
     await chat.press("Dùng VNeID")
     await chat.press("Nhận biết lừa đảo")
     assert "✅ Dùng VNeID" in chat.labels and "✅ Nhận biết lừa đảo" in chat.labels
     await chat.press("✔️ Xong")
-    assert chat.text.startswith("Câu 12/12")
+    assert chat.text.startswith("Câu 12/13")
     await chat.say("CCCD của tôi là 079123456789, nhờ chỉ cách dùng VNeID")
+    assert chat.text.startswith("🔒")  # the usual privacy warning
+    assert "Câu 13/13: Bạn ở ấp nào?" in chat.text  # no village tag: asked
+    assert chat.labels[:2] == ["Ấp Hòa Thạnh", "Ấp Hòa Long"]
+    await chat.press("Ấp Hòa Lợi")
     assert "Cảm ơn bạn đã trả lời" in chat.text
 
     stored = await answers(survey_open)
@@ -95,7 +99,9 @@ async def test_a_whole_survey_with_skip_stop_continue_and_a_condition(
     assert stored["tu-tin"].choice == "5"
     assert stored["muon-hoc"].choice == "vneid|lua-dao"
     assert stored["gop-y"].text == "CCCD của tôi là [***], nhờ chỉ cách dùng VNeID"
+    assert {a.village for a in stored.values()} == {"Ấp Hòa Lợi"}  # earlier answers too
     [response] = await responses(survey_open)
+    assert response.village == "Ấp Hòa Lợi"
     assert response.finished_at is not None and not response.stopped
     assert response.chat_id is None and response.respondent != "citizen-1"
 
@@ -161,28 +167,28 @@ async def test_typed_answers_that_do_not_fit_are_asked_again(
 ) -> None:
     await chat.send(action="svb:ky-nang-so")
     await chat.say("abc")
-    assert "bấm một nút" in chat.text and "Câu 1/12" in chat.text
+    assert "bấm một nút" in chat.text and "Câu 1/13" in chat.text
     await chat.press("Dưới 30")
     await chat.say("không")
     # No smartphone: the phone-skill questions are not asked.
-    assert chat.text.startswith("Câu 6/12")
+    assert chat.text.startswith("Câu 6/13")
     await chat.say("có")
     await chat.say("nhiều lắm")
-    assert "một con số" in chat.text and "Câu 7/12" in chat.text
+    assert "một con số" in chat.text and "Câu 7/13" in chat.text
     await chat.say("bỏ qua")
-    assert chat.text.startswith("Câu 9/12")
+    assert chat.text.startswith("Câu 9/13")
     await chat.send(action="svq:1:10:d")  # a button of another question: asks this one again
-    assert chat.text.startswith("Câu 9/12")
+    assert chat.text.startswith("Câu 9/13")
     assert "muon-hoc" not in await answers(survey_open)
 
 
 async def test_several_choices_typed_as_numbers(chat: Chat, survey_open: Database) -> None:
     await chat.send(action="svb:ky-nang-so")
-    while not chat.text.startswith("Câu 11/12"):  # skip to the several-choices question
+    while not chat.text.startswith("Câu 11/13"):  # skip to the several-choices question
         await chat.press("⏭ Bỏ qua")
-    assert chat.text.startswith("Câu 11/12")
+    assert chat.text.startswith("Câu 11/13")
     await chat.say("1, 4")
-    assert chat.text.startswith("Câu 12/12")
+    assert chat.text.startswith("Câu 12/13")
     assert (await answers(survey_open))["muon-hoc"].choice == "vneid|lua-dao"
 
 

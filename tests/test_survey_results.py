@@ -20,7 +20,11 @@ from tests.conftest import FULL_LIBRARY
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 CHANNELS = ["telegram", "zalo", "web", "messenger"]
 VILLAGES = ["Ấp Hòa Long", "Ấp Bình Phú", None]
-PROFILE = {"centre_name": "Trung tâm", "hotline": "0296 3 800 123"}
+PROFILE = {
+    "centre_name": "Trung tâm",
+    "hotline": "0296 3 800 123",
+    "villages": ["Ấp Hòa Long", "Ấp Bình Phú"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +205,7 @@ async def test_the_xlsx_reads_back_and_the_charts_are_drawn(
     texts = list(workbook["Ý kiến"].iter_rows(values_only=True))[1:]
     assert len(texts) == len(results.questions["gop-y"].texts)
     charts = write_charts(results, tmp_path / "charts")
-    assert len(charts) == 10 and all(p.read_bytes()[:4] == b"\x89PNG" for p in charts)
+    assert len(charts) == 11 and all(p.read_bytes()[:4] == b"\x89PNG" for p in charts)
     text = summary_text(results)
     assert text.startswith("KẾT QUẢ KHẢO SÁT KỸ NĂNG SỐ – ĐỢT 2")
     assert "Số phiếu: 500" in text and "so với đợt trước" in text

@@ -10,14 +10,14 @@ async def test_on_zalo_bot_by_typing_numbers(person: Person, bot_engine: Engine)
     sent = await person.say("khảo sát")
     assert "  1. ▶️ Bắt đầu" in sent
     sent = await person.say("1")
-    assert "Câu 1/12" in sent and "  1. Dưới 30 tuổi" in sent and "  5. ⏭ Bỏ qua" in sent
+    assert "Câu 1/13" in sent and "  1. Dưới 30 tuổi" in sent and "  5. ⏭ Bỏ qua" in sent
     await person.say("1")
     await person.say("1")  # Có
     sent = await person.say("2")  # "Làm được nếu có người chỉ"
-    assert "Câu 4/12" in sent  # VNeID level 2: asked, the condition holds
+    assert "Câu 4/13" in sent  # VNeID level 2: asked, the condition holds
     sent = await person.say("5")  # ⏹ Dừng (3 options, skip, stop)
     assert "Đã dừng" in sent
     sent = await person.say("#KS1")
-    assert "đang làm dở" in sent and "Câu 4/12" in sent
+    assert "đang làm dở" in sent and "Câu 4/13" in sent
     [response], answers = await stored(bot_engine.database)
     assert response.channel == "zalo_bot" and answers["vneid"].choice == "can-giup"

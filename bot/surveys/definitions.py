@@ -3,8 +3,9 @@
 A survey is data a centre can edit: a title, an intro, questions, a closing text. Every
 question and option has a stable id, so results of two rounds compare even after wording
 changes. What an answer is stored as (SurveyAnswer.choice): the option id for `single`,
-the chosen ids joined by "|" for `multi`, "co"/"khong" for `yesno`, "1".."5" for `scale`;
-`number` and `text` answers have their own columns.
+the chosen ids joined by "|" for `multi`, "co"/"khong" for `yesno`, "1".."5" for `scale`,
+the village's name for `village` (its options are profile.yaml's `villages`, and the answer
+also becomes the response's village); `number` and `text` answers have their own columns.
 """
 
 import re
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bot.library import BUNDLED_CONTENT, ContentError, Problem
 
 ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-KINDS = ("single", "multi", "scale", "yesno", "number", "text")
+KINDS = ("single", "multi", "scale", "yesno", "number", "text", "village")
 YES, NO = "co", "khong"
 SCALE = tuple(str(n) for n in range(1, 6))
 MULTI_SEPARATOR = "|"
@@ -34,7 +35,7 @@ class _Strict(BaseModel):
 
 class Question(_Strict):
     id: str = Field(pattern=ID, max_length=40)
-    kind: Literal["single", "multi", "scale", "yesno", "number", "text"]
+    kind: Literal["single", "multi", "scale", "yesno", "number", "text", "village"]
     text: str = Field(min_length=3, max_length=500)
     options: dict[str, str] = {}  # id -> button label, in the order shown
     labels: dict[int, str] = {}  # scale: words for some points, e.g. {1: ..., 5: ...}
@@ -73,8 +74,9 @@ class Question(_Strict):
         return self
 
     def values(self) -> tuple[str, ...]:
-        """The stored values of a choice question, in button order; () for number and text."""
-        if self.kind in ("single", "multi"):
+        """The stored values of a choice question, in button order; () for number and text,
+        and for a village question before the profile's villages are filled in."""
+        if self.kind in ("single", "multi", "village"):
             return tuple(self.options)
         if self.kind == "yesno":
             return (YES, NO)
@@ -111,16 +113,19 @@ class Survey(_Strict):
         return True
 
     def filled(self, profile: dict[str, Any]) -> "Survey":
-        """The texts with the commune profile's placeholders ({centre_name}, ...) filled in."""
+        """The texts with the commune profile's placeholders ({centre_name}, ...) filled in,
+        and the profile's villages as the options of village questions."""
         values = _profile_values(profile)
-        return self.model_copy(
-            update={k: getattr(self, k).format_map(values) for k in ("title", "intro", "closing")}
-            | {
-                "questions": [
-                    q.model_copy(update={"text": q.text.format_map(values)}) for q in self.questions
-                ]
-            }
-        )
+        villages = {str(v): str(v) for v in profile.get("villages") or []}
+
+        def fill(q: Question) -> Question:
+            update: dict[str, Any] = {"text": q.text.format_map(values)}
+            if q.kind == "village":
+                update["options"] = villages
+            return q.model_copy(update=update)
+
+        texts = {k: getattr(self, k).format_map(values) for k in ("title", "intro", "closing")}
+        return self.model_copy(update=texts | {"questions": [fill(q) for q in self.questions]})
 
 
 def _is_id(text: str) -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 from bot.surveys.results import QuestionResult, RoundResults
 
 TEXTS_SHOWN = 10  # free-text answers printed; the XLSX has them all
-CHOICE_KINDS = ("single", "multi", "yesno", "scale")
+CHOICE_KINDS = ("single", "multi", "yesno", "scale", "village")
 
 
 def number_text(value: float | None) -> str:

@@ -11,6 +11,16 @@ _YES = {"co", "co a", "vang", "u", "yes", "dung", "roi", "co roi"}
 _NO = {"khong", "ko", "k", "no", "chua", "khong co"}
 
 
+def button_labels(question: Question, yes_no: tuple[str, str]) -> list[str]:
+    """The button labels of a choice question, in the order of `question.values()`."""
+    if question.kind == "yesno":
+        return list(yes_no)
+    if question.kind == "scale":
+        words = question.labels
+        return [f"{n} – {words[n]}" if n in words else str(n) for n in range(1, 6)]
+    return list(question.options.values())
+
+
 def typed_number(text: str, question: Question) -> float | None:
     """The first number in the text ("2", "khoảng 3 lần", "1,5"), if within the question's
     min and max; None otherwise."""
