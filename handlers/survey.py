@@ -183,7 +183,7 @@ async def _next(
 def _ask(turn: Turn, survey: Survey, index: int, picked: list[int] | None = None) -> Reply:
     question = survey.questions[index]
     turn.state.mode, turn.state.guide_id = MODE, None
-    turn.state.data["survey"] = {"c": survey.code, "q": index, "p": picked or []}
+    turn.state.data["survey"] = {"c": survey.code, "q": index, "i": question.id, "p": picked or []}
     progress = turn.text("survey_progress", number=index + 1, total=len(survey.questions))
     text = f"{progress}: {question.text}"
     if question.kind in HINTS:
@@ -231,6 +231,9 @@ async def _current(turn: Turn, code: str, index: str) -> tuple[Survey, SurveyRes
     survey = _by_code(turn, code)
     if survey is None or not index.isdigit() or int(index) >= len(survey.questions):
         return None
+    asked = (turn.state.data.get("survey") or {}).get("i")
+    if asked and asked != survey.questions[int(index)].id:
+        return None  # the file changed since the question was asked
     _, response = await _find(turn, survey)
     if response is None or response.finished_at is not None:
         return None

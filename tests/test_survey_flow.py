@@ -178,7 +178,7 @@ async def test_typed_answers_that_do_not_fit_are_asked_again(
     await chat.say("bỏ qua")
     assert chat.text.startswith("Câu 9/13")
     await chat.send(action="svq:1:10:d")  # a button of another question: asks this one again
-    assert chat.text.startswith("Câu 9/13")
+    assert "Câu 9/13" in chat.text
     assert "muon-hoc" not in await answers(survey_open)
 
 

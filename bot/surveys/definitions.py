@@ -307,7 +307,8 @@ def load_surveys(content_dir: Path, profile: dict[str, Any]) -> dict[str, Survey
     """
     directory = survey_dir(content_dir)
     files = sorted(directory.glob("*.yaml"))
-    key = (str(directory), tuple((p.name, p.stat().st_mtime_ns) for p in files), id(profile))
+    used = (tuple(sorted(_profile_values(profile).items())), str(profile.get("villages")))
+    key = (str(directory), tuple((p.name, p.stat().st_mtime_ns) for p in files), used)
     if key not in _cache:
         surveys, problems = read_surveys(directory, profile)
         if problems:
