@@ -205,7 +205,9 @@ class ZaloInboxEvent(SQLModel, table=True):
     received_at: datetime = _when()
     claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     attempts: int = 0
-    processed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))
+    processed_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), index=True)
+    )
 
 
 # -- campaigns and subscribers (issue 8) ----------------------------------------------------
