@@ -13,6 +13,7 @@ from bot.channels.cli import register as register_channel_commands
 from bot.ops_cli import register as register_ops_commands
 from bot.settings import get_settings
 from bot.support_cli import register as register_support_commands
+from bot.surveys.cli import register as register_survey_commands
 
 if TYPE_CHECKING:
     from bot.library import Library
@@ -26,6 +27,7 @@ register_support_commands(app)  # tickets, staff, volunteer, log-support, report
 register_campaign_commands(app)  # campaign ..., volunteer links
 register_ops_commands(app, db_app)  # doctor, backup, restore, db copy
 register_channel_commands(app)  # troly telegram ..., troly zalo ...: each channel's own verbs
+register_survey_commands(app)  # survey list|open|close|status|results
 
 
 def _setup_logging() -> None:

@@ -182,6 +182,8 @@ class Engine:
         }
         typed = incoming.text or (f"[{incoming.attachment}]" if incoming.attachment else None)
         received = f"[{incoming.action}]" if incoming.action else typed
+        if turn.private:
+            received = "[answer]"
         events = [{**common, "direction": "in", "text": received}]
         events.extend({**common, "direction": "out", "text": r.text} for r in replies)
         await log_events(session, events)

@@ -542,6 +542,9 @@ def read_library(
     guides = _read_guides(reader, topics, fill, due_before)
     alerts = _read_alerts(reader, fill)
     library = Library(profile, topics, guides, alerts, texts, _read_not_covered(reader))
+    from bot.surveys.definitions import survey_problems  # imported here: it imports this module
+
+    reader.problems.extend(survey_problems(reader.root, profile))
     library.warnings = reader.warnings
     return library, reader.problems
 

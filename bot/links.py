@@ -37,17 +37,6 @@ def parse_start_payload(payload: str) -> tuple[str | None, str | None]:
     return None, payload if SOURCE.match(payload) else None
 
 
-def telegram_link(bot_username: str, guide_id: str | None = None, source: str | None = None) -> str:
-    base = f"https://t.me/{bot_username.lstrip('@')}"
-    if guide_id is None and source is None:
-        return base
-    return f"{base}?start={start_payload(guide_id, source)}"
-
-
-def zalo_link(oa_id: str) -> str:
-    return f"https://zalo.me/{oa_id}"
-
-
 def code_text(guide: Guide, source: str | None = None) -> str:
     """What to type as a first message to open the guide on any channel: '#12' or '#12 TV05'."""
     return f"#{guide.code} {source}" if source else f"#{guide.code}"
@@ -55,9 +44,13 @@ def code_text(guide: Guide, source: str | None = None) -> str:
 
 def share_links(library: Library, guide: Guide | None, source: str | None) -> list[ShareLink]:
     """Per channel the centre runs, the link that opens `guide` (or the bot), tagged `source`."""
+    payload = start_payload(guide.id if guide else None, source) if guide or source else None
+    return links_for(library, payload, code_text(guide, source) if guide else None)
+
+
+def links_for(library: Library, payload: str | None, typed: str | None) -> list[ShareLink]:
+    """Every channel's link for a start payload (or what to type where links carry none)."""
     from bot.channels.base import all_channels
 
-    guide_id = guide.id if guide else None
-    typed = code_text(guide, source) if guide else None
-    found = (c.share_link(library.profile, guide_id, typed, source) for c in all_channels())
+    found = (c.share_link(library.profile, payload, typed) for c in all_channels())
     return [link for link in found if link is not None]

@@ -21,6 +21,7 @@ from sqlmodel import select
 from bot.library import Library
 from bot.matcher import normalize
 from bot.settings import Settings
+from bot.surveys.report import survey_section
 from storage.models import (
     Handoff,
     MessageEvent,
@@ -174,6 +175,7 @@ async def build_report(
     await _in_person(session, report)
     report.tables.insert(0, Table("Tổng hợp", ["Chỉ tiêu", "Giá trị"], _figure_rows(report)))
     report.summary = summary_text(report)
+    report.summary += await survey_section(session, period.start, period.end, library)
     return report
 
 

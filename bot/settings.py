@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     campaign_telegram_rate: float = 29.0  # Telegram's broadcast limit is about 30/s
     campaign_zalo_rate: float = 5.0
     campaign_concurrency: int = 8  # per channel; also the most rows a crash can leave uncertain
+    # Surveys (issue 16): a survey offered at the end of a support session instead of the
+    # rating question (handlers/survey.py session_end_invitation), at most once per period.
+    survey_after_session: str | None = None  # a survey id from content/surveys; None: rating
+    survey_invite_days: int = 30  # nobody is invited again within this many days
 
     # Where hand-offs and tickets are posted for staff, "channel:chat id" (e.g. "zalo_bot:123");
     # unset, a TELEGRAM_STAFF_CHAT_ID group is the staff room.

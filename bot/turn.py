@@ -46,6 +46,8 @@ class Turn:
     senders: dict[str, Sender] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()  # kinds of secrets redacted from this message
     outbound: list[Outbound] = field(default_factory=list)  # sent after the commit
+    # An answer kept elsewhere (a survey's own tables): the message log says only that it came.
+    private: bool = False
 
     def send_later(self, message: Outbound) -> None:
         """Queue a message for another chat: it leaves once this turn is committed, once."""

@@ -6,6 +6,7 @@ from bot.privacy import ERASED, pseudonym
 from handlers.menu import main_menu
 from handlers.routing import Replies, Turn, router
 from storage.sessions import erase_person
+from storage.surveys import erase_chat
 
 
 @router.on_command("/xoadulieu", "xoadulieu", "xoá dữ liệu", "xóa dữ liệu", "xoá dữ liệu của tôi")
@@ -21,6 +22,7 @@ async def erase(turn: Turn) -> Replies:
     incoming = turn.incoming
     ref = pseudonym(turn.settings.pseudonym_key, incoming.channel, incoming.chat_id)
     await erase_person(turn.session, incoming.channel, incoming.chat_id, ref)
+    await erase_chat(turn.session, incoming.channel, incoming.chat_id)  # named survey answers
     turn.note("privacy", outcome=ERASED)  # the engine then writes nothing about this turn
     return [Reply(turn.text("erase_done"), (turn.button("btn_menu", "menu"),))]
 

@@ -6,13 +6,14 @@ from bot.privacy import pseudonym
 from handlers.handoff import in_staff_room
 from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
+from handlers.survey import session_end_invitation
 from storage.models import SupportSession
 from storage.sessions import get_session, open_session, record_guide
 
 # The strongest thing that happened in a session is its outcome.
 OUTCOMES = ("abandoned", "self_served", "feedback", "handoff")
 # Turns that are not a citizen being helped: staff at work, a person erasing their data.
-UNTRACKED = {"staffroom", "staff", "privacy"}
+UNTRACKED = {"staffroom", "staff", "privacy", "survey"}
 
 
 @router.after_turn
@@ -24,7 +25,10 @@ async def track_session(turn: Turn, replies: Replies) -> Replies:
     if finished_guide(turn):
         # A message of its own after the last step: the step keeps its buttons (Zalo OA shows
         # at most 5 per message) and the question comes once the guide is read.
-        replies = [*replies, *ask_once(turn, session)]
+        invitation = await session_end_invitation(turn) if not session.rating_asked else []
+        if invitation:  # a survey of the centre's instead of the one-question rating
+            session.rating_asked = True
+        replies = [*replies, *(invitation or ask_once(turn, session))]
     return replies
 
 

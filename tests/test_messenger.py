@@ -221,7 +221,7 @@ async def test_a_campaign_skips_people_outside_the_24_hour_window(
 async def test_deep_links_share_links_and_the_registry_know_messenger(
     meta: FakeMeta, full_library: Library
 ) -> None:
-    assert page_link("ttpvhcc.hoaan", "vneid-cai-dat", "TV05") == (
+    assert page_link("ttpvhcc.hoaan", "g_vneid-cai-dat_TV05") == (
         "https://m.me/ttpvhcc.hoaan?ref=g_vneid-cai-dat_TV05"
     )
     guide = full_library.guides["vneid-cai-dat"]

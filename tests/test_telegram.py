@@ -16,7 +16,6 @@ from bot.channels.telegram.render import MAX_CAPTION, MAX_TEXT, render, split_te
 from bot.delivery import RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
 from bot.library import Library
-from bot.links import telegram_link
 from bot.messages import Button, Reply
 from bot.settings import Settings
 from handlers.routing import Router, Turn
@@ -189,7 +188,7 @@ async def test_search_with_and_without_tone_marks(citizen: Citizen, question: st
 async def test_a_deep_link_opens_the_guide_and_records_the_referral(
     citizen: Citizen, engine: Engine, telegram: FakeTelegram
 ) -> None:
-    link = telegram_link(telegram.username, "lua-dao-otp", "poster")
+    link = f"https://t.me/{telegram.username}?start=g_lua-dao-otp_poster"
     payload = parse_qs(urlparse(link).query)["start"][0]
     assert link.startswith(f"https://t.me/{telegram.username}?start=")
 

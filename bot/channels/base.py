@@ -78,9 +78,11 @@ class Channel(ABC):
         return None
 
     def share_link(
-        self, profile: dict[str, Any], guide_id: str | None, code: str | None, source: str | None
+        self, profile: dict[str, Any], payload: str | None, typed: str | None
     ) -> ShareLink | None:
-        """The link (and QR target) that opens the bot, or the guide, tagged with `source`."""
+        """The link (and QR target) that opens the bot with a start `payload` (a guide or a
+        survey, and who sent the person), or, where the platform cannot carry one, the chat
+        with `typed`: what to type as a first message."""
         return None
 
     def enable_polling(self, app: "web.Application") -> None:

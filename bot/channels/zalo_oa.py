@@ -31,7 +31,6 @@ from bot.channels.retry import NO_RETRY, RetryPolicy
 from bot.channels.text_split import numbered_pieces, split_text
 from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
-from bot.links import zalo_link
 from bot.logs import chat_ref
 from bot.messages import Button, Incoming, Reply
 from bot.settings import Settings
@@ -695,12 +694,12 @@ class ZaloOA(Channel):
         return make_sender(settings)
 
     def share_link(
-        self, profile: dict[str, Any], guide_id: str | None, code: str | None, source: str | None
+        self, profile: dict[str, Any], payload: str | None, typed: str | None
     ) -> ShareLink | None:
         # The OA chat link carries no payload: the person types the guide's code instead.
         if not profile.get("zalo_oa_id"):
             return None
-        return ShareLink(self.name, zalo_link(str(profile["zalo_oa_id"])), code)
+        return ShareLink(self.name, f"https://zalo.me/{profile['zalo_oa_id']}", typed)
 
     async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
         return await doctor_checks(settings, database)

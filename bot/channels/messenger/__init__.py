@@ -24,7 +24,6 @@ from bot.channels.messenger.settings import MessengerSettings
 from bot.channels.retry import RetryPolicy
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
-from bot.links import start_payload
 from bot.logs import chat_ref
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
@@ -116,11 +115,9 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(run_with_app)
 
 
-def page_link(username: str, guide_id: str | None = None, source: str | None = None) -> str:
+def page_link(username: str, payload: str | None = None) -> str:
     base = f"https://m.me/{quote(username.lstrip('@'))}"
-    if guide_id is None and source is None:
-        return base
-    return f"{base}?ref={start_payload(guide_id, source)}"
+    return f"{base}?ref={payload}" if payload else base
 
 
 class Messenger(Channel):
@@ -145,10 +142,10 @@ class Messenger(Channel):
         return MessengerSender(own) if own.configured else None
 
     def share_link(
-        self, profile: dict[str, Any], guide_id: str | None, code: str | None, source: str | None
+        self, profile: dict[str, Any], payload: str | None, typed: str | None
     ) -> ShareLink | None:
         username = MessengerSettings().page_username
-        return ShareLink(self.name, page_link(username, guide_id, source)) if username else None
+        return ShareLink(self.name, page_link(username, payload)) if username else None
 
     async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
         from bot.channels.messenger.profile import doctor_checks

@@ -31,7 +31,6 @@ from bot.channels.telegram.updates import to_incoming
 from bot.channels.webhook_body import Refused, secret_json
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
-from bot.links import telegram_link
 from bot.logs import chat_ref
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
@@ -318,11 +317,12 @@ class Telegram(Channel):
         register(group)
 
     def share_link(
-        self, profile: dict[str, Any], guide_id: str | None, code: str | None, source: str | None
+        self, profile: dict[str, Any], payload: str | None, typed: str | None
     ) -> ShareLink | None:
         if not profile.get("telegram_bot"):
             return None
-        return ShareLink(self.name, telegram_link(str(profile["telegram_bot"]), guide_id, source))
+        base = f"https://t.me/{str(profile['telegram_bot']).lstrip('@')}"
+        return ShareLink(self.name, f"{base}?start={payload}" if payload else base)
 
     async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
         from bot.channels.telegram.doctor import doctor_checks

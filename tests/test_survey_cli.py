@@ -1,0 +1,40 @@
+"""`troly survey ...` as staff would run it: real processes, a real SQLite file."""
+
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from tests.conftest import ROOT
+from tests.test_cli import run
+
+
+def survey(args: list[str], tmp_path: Path):
+    return run(["survey", *args], tmp_path, library=ROOT / "content")
+
+
+def test_open_status_results_close(tmp_path: Path) -> None:
+    opened = survey(["open", "ky-nang-so"], tmp_path)
+    assert opened.returncode == 0, opened.stderr
+    assert "Round 1 of 'ky-nang-so' is open" in opened.stdout
+    again = survey(["open", "ky-nang-so"], tmp_path)
+    assert again.returncode == 1 and "already open" in again.stderr
+
+    answered = run(["chat"], tmp_path, stdin="#KS1\n1\n1\n2\n", library=ROOT / "content")
+    assert "Câu 2/13" in answered.stdout, answered.stdout
+
+    status = survey(["status", "ky-nang-so"], tmp_path)
+    assert "round 1:" in status.stdout and "1 responses, 0 finished" in status.stdout
+    results = survey(
+        ["results", "#KS1", "--xlsx", str(tmp_path / "kq.xlsx"), "--charts", str(tmp_path / "png")],
+        tmp_path,
+    )
+    assert results.returncode == 0, results.stderr
+    assert "Số phiếu: 1" in results.stdout
+    assert "• Dưới 30 tuổi: 1 (100,0%)" in results.stdout
+    assert load_workbook(tmp_path / "kq.xlsx")["Tổng hợp"]["B5"].value == 1
+    assert list((tmp_path / "png").glob("*.png"))
+
+    assert survey(["close", "ky-nang-so"], tmp_path).returncode == 0
+    closed = survey(["close", "ky-nang-so"], tmp_path)
+    assert closed.returncode == 1 and "no round" in closed.stderr
+    assert survey(["results", "nothing"], tmp_path).returncode == 1
