@@ -14,15 +14,11 @@ from sqlalchemy import text
 
 from bot.app import SENDERS, create_app
 from bot.channels.retry import RetryPolicy
-from bot.channels.zalo_oa import (
-    ACTION_PREFIX,
-    ZALO_OA,
-    NotAuthorised,
-    TokenLost,
-    ZaloOASender,
-    make_sender,
-    render,
-)
+from bot.channels.zalo_oa import ZALO_OA, make_sender
+from bot.channels.zalo_oa.events import ACTION_PREFIX
+from bot.channels.zalo_oa.oauth import NotAuthorised, TokenLost
+from bot.channels.zalo_oa.render import render
+from bot.channels.zalo_oa.sender import ZaloOASender
 from bot.delivery import RateLimited, Unreachable
 from bot.engine import Engine
 from bot.library import Library

@@ -41,3 +41,20 @@ def _where(url: str) -> str:
     """The URL without anything secret: Bot Platform URLs carry the token in the path."""
     head, _, tail = url.rpartition("/")
     return f"{head.split('/bot', 1)[0]}/.../{tail}" if "/bot" in head else url.split("?")[0]
+
+
+class HttpHolder:
+    """One aiohttp session per channel, opened lazily inside the running loop."""
+
+    def __init__(self) -> None:
+        self._session: aiohttp.ClientSession | None = None
+
+    async def get(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=HTTP_TIMEOUT)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

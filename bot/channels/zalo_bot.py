@@ -19,12 +19,11 @@ import aiohttp
 from aiohttp import web
 
 from bot.channels.base import Channel, Limits
-from bot.channels.http import Clock, call_json, utc_now
+from bot.channels.http import Clock, HttpHolder, call_json, utc_now
 from bot.channels.inbox import Inbox
 from bot.channels.retry import NO_RETRY, RetryPolicy
 from bot.channels.text_split import numbered_pieces, split_text
 from bot.channels.webhook_body import Refused, secret_json
-from bot.channels.zalo_oa import HttpHolder
 from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
 from bot.logs import chat_ref

@@ -25,7 +25,12 @@ def zalo_login(
     import asyncio
     from urllib.parse import parse_qs, urlparse
 
-    from bot.channels.zalo_oa import Pkce, login_with_code, login_with_refresh_token, permission_url
+    from bot.channels.zalo_oa.oauth import (
+        Pkce,
+        login_with_code,
+        login_with_refresh_token,
+        permission_url,
+    )
     from bot.delivery import DeliveryError
     from storage.db import Database, upgrade
 
