@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.actions import guide_step
 from bot.delivery import Sender
 from bot.library import Library
 from bot.links import parse_start_payload
@@ -132,7 +133,7 @@ class Engine:
             guide_id, source = parse_start_payload(incoming.referral)
             turn.referral = source
             if guide_id:
-                return await self._run_action(turn, f"g:{guide_id}:1")
+                return await self._run_action(turn, guide_step(guide_id))
             return await router.commands[normalize("/start")](turn)
         if incoming.action:
             return await self._run_action(turn, incoming.action)

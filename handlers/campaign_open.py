@@ -1,12 +1,13 @@
 """A guide button under a campaign message: opens the guide and counts the campaign's reach."""
 
+from bot.actions import CAMPAIGN_OPEN
 from handlers.guides import open_guide
 from handlers.routing import Replies, Turn, router
 from storage.campaigns import record_open
 from storage.subscribers import contact_id_for
 
 
-@router.on_action("c")
+@router.on_action(CAMPAIGN_OPEN)
 async def open_from_campaign(turn: Turn, campaign_id: str = "", guide_id: str = "") -> Replies:
     """Payload c:<campaign id>:<guide id>. The guide opens whatever the campaign's fate."""
     replies = open_guide(turn, guide_id)

@@ -6,6 +6,7 @@ schedules the campaign for now, so a chat turn never waits on thousands of sends
 
 from collections import Counter
 
+from bot.actions import CAMPAIGN_STAFF
 from bot.campaigns.control import campaign_replies, reply_windows
 from bot.matcher import normalize
 from bot.messages import Button, Reply
@@ -15,7 +16,7 @@ from storage.models import Campaign, StaffMember
 from storage.staff import STAFF
 
 COMMAND = "/chiendich"
-ACTION = "cs"  # cs:send:<id> and cs:cancel:<id>, pressed in the staff group only
+ACTION = CAMPAIGN_STAFF  # pressed in the staff group only
 USAGE = (
     "Soạn chiến dịch: /chiendich rồi nội dung tin nhắn (có thể nhiều dòng).\n"
     "Tôi sẽ cho xem trước và chỉ gửi khi anh/chị bấm ✅ Gửi."

@@ -1,5 +1,6 @@
 """Guide navigation: one step per message, next/back/repeat, related guides at the end."""
 
+from bot import actions
 from bot.library import Guide
 from bot.matcher import normalize
 from bot.messages import Button, Reply
@@ -26,12 +27,12 @@ def step_reply(turn: Turn, guide: Guide, number: int) -> Replies:
     )
     buttons: list[Button] = []
     if number < total:
-        buttons.append(turn.button("btn_next", f"g:{guide.id}:{number + 1}"))
+        buttons.append(turn.button("btn_next", actions.guide_step(guide.id, number + 1)))
     if number > 1:
-        buttons.append(turn.button("btn_back", f"g:{guide.id}:{number - 1}"))
+        buttons.append(turn.button("btn_back", actions.guide_step(guide.id, number - 1)))
     if number == total:
         related = [turn.library.guides[r] for r in guide.related if r in turn.library.guides]
-        buttons.extend(Button(g.title, action=f"g:{g.id}:1") for g in related)
+        buttons.extend(Button(g.title, action=actions.guide_step(g.id)) for g in related)
         done = turn.text("guide_done") + ("\n" + turn.text("related_prompt") if related else "")
         body = f"{heading}\n\n{step.body}\n\n{done}"
     else:
@@ -48,7 +49,7 @@ def open_guide(turn: Turn, guide_id: str, number: int = 1) -> Replies:
     return step_reply(turn, guide, number)
 
 
-@router.on_action("g")
+@router.on_action(actions.GUIDE)
 async def guide_step(turn: Turn, guide_id: str = "", number: str = "1") -> Replies:
     return open_guide(turn, guide_id, int(number) if number.isdigit() else 0)
 

@@ -1,5 +1,6 @@
 """Start, the main menu (topics as buttons) and the list of guides in a topic."""
 
+from bot import actions
 from bot.messages import Button, Reply
 from handlers.routing import Replies, Turn, router
 from handlers.subscription import subscribed_notice
@@ -7,7 +8,7 @@ from handlers.subscription import subscribed_notice
 
 def menu_buttons(turn: Turn) -> tuple[Button, ...]:
     topics = turn.library.topics.values()
-    return tuple(Button(f"{t.icon} {t.title}".strip(), action=f"t:{t.id}") for t in topics)
+    return tuple(Button(f"{t.icon} {t.title}".strip(), action=actions.topic(t.id)) for t in topics)
 
 
 def main_menu(turn: Turn, lead: str | None = None) -> Replies:
@@ -33,7 +34,7 @@ async def menu(turn: Turn) -> Replies:
     return main_menu(turn)
 
 
-@router.on_action("t")
+@router.on_action(actions.TOPIC)
 async def topic(turn: Turn, topic_id: str = "") -> Replies:
     found = turn.library.topics.get(topic_id)
     guides = turn.library.guides_in(topic_id)
@@ -41,6 +42,6 @@ async def topic(turn: Turn, topic_id: str = "") -> Replies:
         turn.note("stale", outcome="stale")
         return main_menu(turn, turn.text("stale_button"))
     turn.note("topic", outcome=topic_id)
-    buttons = [Button(g.title, action=f"g:{g.id}:1") for g in guides]
+    buttons = [Button(g.title, action=actions.guide_step(g.id)) for g in guides]
     buttons.append(turn.button("btn_menu", "menu"))
     return [Reply(turn.text("topic_prompt", title=found.title), tuple(buttons))]

@@ -1,5 +1,6 @@
 """Free text: a confident guide, a short "did you mean" list, or an honest "I don't know"."""
 
+from bot.actions import guide_step
 from bot.messages import Button, Reply
 from handlers.guides import step_reply
 from handlers.menu import main_menu
@@ -33,7 +34,7 @@ async def search(turn: Turn) -> Replies:
         return replies
     if result.outcome == "suggest":
         turn.note("search", outcome="suggest")
-        buttons = [Button(m.guide.title, action=f"g:{m.guide.id}:1") for m in result.matches]
+        buttons = [Button(m.guide.title, action=guide_step(m.guide.id)) for m in result.matches]
         buttons.append(turn.button("btn_none_of_these", "staff"))
         return [Reply(turn.text("suggest_prompt"), tuple(buttons))]
     turn.note("search", outcome="unknown")

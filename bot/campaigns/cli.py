@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from bot.cli_library import load_library_or_exit
 from bot.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -26,16 +27,6 @@ def register(app: typer.Typer) -> None:
 
     app.add_typer(campaign_app, name="campaign")
     volunteer_app.command("links")(volunteer_links)
-
-
-def _library():
-    from bot.library import ContentError, load_library
-
-    try:
-        return load_library(get_settings().content_dir)
-    except ContentError as error:
-        typer.echo(f"The content library has problems (run `troly content check`):\n{error}")
-        raise typer.Exit(1) from error
 
 
 def _run(work: Callable[[Any], Awaitable[T]]) -> T:
@@ -92,7 +83,7 @@ def create(
     """Create a draft campaign; prints its id."""
     from bot import campaigns
 
-    library = _library()
+    library = load_library_or_exit()
     fields: dict[str, Any] = {"title": title, "text": text}
     if text_file is not None:
         fields["text"] = text_file.read_text(encoding="utf-8")
@@ -128,7 +119,7 @@ def preview(campaign_id: Annotated[int, typer.Argument(help="Campaign id.")]) ->
     from bot.channels.base import sending_channels
     from bot.channels.console import render_numbered
 
-    library, settings = _library(), get_settings()
+    library, settings = load_library_or_exit(), get_settings()
     # Before any channel is configured, show who would get it on every channel that can send.
     channels = [c.name for c in sending_channels(settings)] or list(reply_windows())
     shown = _run(lambda db: campaigns.preview(db, library, campaign_id, channels, _now()))
@@ -200,7 +191,7 @@ def send(
     from bot import campaigns
     from bot.delivery import load_senders
 
-    library, settings = _library(), get_settings()
+    library, settings = load_library_or_exit(), get_settings()
     senders = load_senders(settings)
     if not senders:
         typer.echo("No channel can send: set TELEGRAM_TOKEN or the Zalo settings.", err=True)
@@ -332,7 +323,7 @@ def volunteer_links(
     from bot.links import share_links
     from storage.campaigns import volunteer_by_code, volunteer_reach
 
-    library = _library()
+    library = load_library_or_exit()
 
     async def work(database: Any) -> tuple[Any, Any]:
         async with database.session() as session:

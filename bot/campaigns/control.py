@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot.actions import campaign_open
 from bot.campaigns.sender import CampaignSender, Clock, Progress, Sleep
 from bot.channels.base import all_channels, can_send
 from bot.delivery import Sender
@@ -20,8 +21,6 @@ from bot.settings import Settings
 from storage import campaigns as store
 from storage.db import Database
 from storage.models import Campaign
-
-OPEN_ACTION = "c"  # button payload c:<campaign id>:<guide id>, see handlers/campaign_open.py
 
 
 class CampaignError(Exception):
@@ -43,7 +42,7 @@ def rates(settings: Settings) -> dict[str, float]:
 def campaign_replies(campaign: Campaign, library: Library) -> list[Reply]:
     """The message as people get it: text, image, one button per guide, and the way out."""
     buttons = [
-        Button(library.guides[g].title, action=f"{OPEN_ACTION}:{campaign.id}:{g}")
+        Button(library.guides[g].title, action=campaign_open(campaign.id, g))
         for g in campaign.guide_ids
         if g in library.guides
     ]

@@ -23,7 +23,7 @@ from bot.channels.http import Clock, HttpHolder, call_json, utc_now
 from bot.channels.inbox import Inbox
 from bot.channels.retry import NO_RETRY, RetryPolicy
 from bot.channels.text_split import numbered_pieces, split_text
-from bot.channels.webhook_body import Refused, secret_json
+from bot.channels.webhook_auth import Refused, secret_json
 from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
 from bot.logs import chat_ref

@@ -28,7 +28,7 @@ from bot.channels.telegram.sender import (
 )
 from bot.channels.telegram.updates import CHANNEL as CHANNEL_NAME
 from bot.channels.telegram.updates import to_incoming
-from bot.channels.webhook_body import Refused, secret_json
+from bot.channels.webhook_auth import Refused, secret_json
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
 from bot.logs import chat_ref
