@@ -3,7 +3,7 @@
 from bot.actions import CAMPAIGN_OPEN
 from handlers.guides import open_guide
 from handlers.routing import Replies, Turn, router
-from storage.campaigns import record_open
+from storage.reach import record_open
 from storage.subscribers import contact_id_for
 
 

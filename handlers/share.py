@@ -14,7 +14,7 @@ from bot.library import Guide
 from bot.links import ShareLink, share_links
 from bot.messages import Reply
 from handlers.routing import Replies, Turn, router
-from storage.campaigns import volunteer_for_chat
+from storage.reach import volunteer_for_chat
 
 QR_FOLDER = Path(tempfile.gettempdir()) / "troly-share-qr"
 

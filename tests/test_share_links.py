@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlparse
 
 from bot.engine import Engine
 from bot.messages import Incoming
-from storage.campaigns import volunteer_reach
 from storage.conversations import get_contact
 from storage.models import StaffMember
+from storage.reach import volunteer_reach
 from tests.conftest import FIXTURE_LIBRARY, ROOT, Chat
 
 VOLUNTEER_CHAT = "volunteer-chat"

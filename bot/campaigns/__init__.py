@@ -2,7 +2,7 @@
 
 control.py is the campaign's life (create, schedule, send, pause, ...), sender.py the loop that
 empties the outbox at each channel's rate, ratelimit.py the token bucket; the tables and
-queries are in storage/campaigns.py and storage/subscribers.py.
+queries are in storage/campaigns.py, outbox.py, reach.py and subscribers.py.
 """
 
 from bot.campaigns.control import (

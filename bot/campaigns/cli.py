@@ -231,7 +231,7 @@ async def _with_progress(database: Any, campaign_id: int, sending: Awaitable[Non
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from bot import campaigns
-    from storage.campaigns import FINAL_ROW_STATES
+    from storage.outbox import FINAL_ROW_STATES
 
     async def follow(progress: Progress, task: Any) -> None:
         while True:
@@ -321,7 +321,7 @@ def volunteer_links(
 ) -> None:
     """A volunteer's personal links: open the guide and record the volunteer as the referral."""
     from bot.links import share_links
-    from storage.campaigns import volunteer_by_code, volunteer_reach
+    from storage.reach import volunteer_by_code, volunteer_reach
 
     library = load_library_or_exit()
 

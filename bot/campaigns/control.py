@@ -21,6 +21,8 @@ from bot.settings import Settings
 from storage import campaigns as store
 from storage.db import Database
 from storage.models import Campaign
+from storage.reach import Reach
+from storage.reach import reach as campaign_reach
 
 
 class CampaignError(Exception):
@@ -214,9 +216,9 @@ async def run_due(
     ]
 
 
-async def reach(database: Database, campaign_id: int) -> tuple[Campaign, store.Reach]:
+async def reach(database: Database, campaign_id: int) -> tuple[Campaign, Reach]:
     async with database.session() as session:
         campaign = await store.get_campaign(session, campaign_id)
         if campaign is None:
             raise CampaignError(f"No campaign {campaign_id}.")
-        return campaign, await store.reach(session, campaign)
+        return campaign, await campaign_reach(session, campaign)

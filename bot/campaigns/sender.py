@@ -22,7 +22,8 @@ from bot.delivery import (
 )
 from bot.logs import chat_ref
 from bot.messages import Reply
-from storage.campaigns import (
+from storage.db import Database
+from storage.outbox import (
     Claimed,
     Outcome,
     backlog,
@@ -31,7 +32,6 @@ from storage.campaigns import (
     new_worker_id,
     run_exchange,
 )
-from storage.db import Database
 
 log = logging.getLogger(__name__)
 

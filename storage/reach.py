@@ -1,0 +1,139 @@
+"""Campaign opens and reach figures, and what a volunteer's share links brought."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from storage.campaigns import OUTBOX, get_campaign
+from storage.models import (
+    Campaign,
+    CampaignOpen,
+    Contact,
+    MessageEvent,
+    StaffMember,
+    Subscription,
+)
+
+OPEN_WINDOW = timedelta(days=7)
+OPT_OUT_WINDOW = timedelta(hours=24)
+
+# -- opens and reach -----------------------------------------------------------------------
+
+
+async def record_open(
+    session: AsyncSession, campaign_id: int, contact_id: int, guide_id: str, now: datetime
+) -> None:
+    """A press on a campaign's guide button; the first press per guide is the one counted."""
+    exists = await session.execute(
+        select(CampaignOpen.id).where(
+            CampaignOpen.campaign_id == campaign_id,
+            CampaignOpen.contact_id == contact_id,
+            CampaignOpen.guide_id == guide_id,
+        )
+    )
+    if exists.first() is None and await get_campaign(session, campaign_id) is not None:
+        session.add(
+            CampaignOpen(campaign_id=campaign_id, contact_id=contact_id, guide_id=guide_id, at=now)
+        )
+        await session.flush()
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The 'thống kê tiếp cận' of one campaign."""
+
+    audience: int
+    states: dict[str, int]
+    opened: int  # people who opened a guide from it within 7 days of receiving it
+    opted_out_after: int  # people who opted out within 24 hours of receiving it
+
+    def count(self, state: str) -> int:
+        return self.states.get(state, 0)
+
+
+async def reach(session: AsyncSession, campaign: Campaign) -> Reach:
+    assert campaign.id is not None
+    states = dict((await session.execute(
+        select(OUTBOX.c.state, func.count()).where(OUTBOX.c.campaign_id == campaign.id)
+        .group_by(OUTBOX.c.state)
+    )).all())  # fmt: skip
+    sent_at = dict((await session.execute(
+        select(OUTBOX.c.contact_id, OUTBOX.c.sent_at)
+        .where(OUTBOX.c.campaign_id == campaign.id, OUTBOX.c.state == "sent")
+    )).all())  # fmt: skip
+    opens = (await session.execute(
+        select(CampaignOpen.contact_id, CampaignOpen.at)
+        .where(CampaignOpen.campaign_id == campaign.id)
+    )).all()  # fmt: skip
+    opened = {c for c, at in opens if c in sent_at and at - sent_at[c] <= OPEN_WINDOW}
+    if campaign.started_at is not None:
+        # People a forwarded campaign link brought to the bot (source tag c<id>).
+        linked = (await session.execute(
+            select(Contact.id, Contact.first_seen).where(Contact.referral == f"c{campaign.id}")
+        )).all()  # fmt: skip
+        opened |= {c for c, first in linked if first - campaign.started_at <= OPEN_WINDOW}
+    stopped = (await session.execute(
+        select(Subscription.contact_id, Subscription.opted_out_at).where(
+            Subscription.contact_id.in_(list(sent_at)), Subscription.opted_out.is_(True)
+        )
+    )).all() if sent_at else []  # fmt: skip
+    opted_out_after = sum(
+        1
+        for c, at in stopped
+        if at is not None and timedelta(0) <= at - sent_at[c] <= OPT_OUT_WINDOW
+    )
+    return Reach(sum(states.values()), states, len(opened), opted_out_after)
+
+
+# -- volunteers ----------------------------------------------------------------------------
+
+
+async def volunteer_for_chat(
+    session: AsyncSession, channel: str, chat_id: str
+) -> StaffMember | None:
+    """The active volunteer (or staff member with a code) writing from this chat, if any."""
+    result = await session.execute(
+        select(StaffMember).where(
+            StaffMember.channel == channel,
+            StaffMember.chat_id == chat_id,
+            StaffMember.active.is_(True),
+            StaffMember.code.is_not(None),
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def volunteer_by_code(session: AsyncSession, code: str) -> StaffMember | None:
+    result = await session.execute(
+        select(StaffMember).where(func.upper(StaffMember.code) == code.upper())
+    )
+    return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class VolunteerReach:
+    people: int  # contacts whose first referral was the volunteer's code
+    guides_opened: int  # distinct (person, guide) those people opened
+
+
+async def volunteer_reach(session: AsyncSession, code: str) -> VolunteerReach:
+    people = (await session.execute(
+        select(Contact.channel, Contact.chat_id)
+        .where(func.upper(Contact.referral) == code.upper())
+    )).all()  # fmt: skip
+    if not people:
+        return VolunteerReach(0, 0)
+    chats = {(channel, chat_id) for channel, chat_id in people}
+    opened = (await session.execute(
+        select(MessageEvent.channel, MessageEvent.chat_id, MessageEvent.guide_id).distinct()
+        .where(
+            MessageEvent.chat_id.in_([c for _, c in chats]),
+            MessageEvent.handler == "guide",
+            MessageEvent.direction == "in",
+            MessageEvent.guide_id.is_not(None),
+        )
+    )).all()  # fmt: skip
+    return VolunteerReach(len(people), sum(1 for ch, c, _ in opened if (ch, c) in chats))
