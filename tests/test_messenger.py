@@ -255,3 +255,49 @@ async def test_messenger_setup_and_doctor(meta: FakeMeta, monkeypatch, tmp_path)
     monkeypatch.setenv("MESSENGER_PAGE_TOKEN", "revoked")
     code, out = await troly("doctor")
     assert code == 1 and "FAIL  messenger: Meta rejects MESSENGER_PAGE_TOKEN (190" in out
+
+
+async def test_a_messenger_citizen_reaches_staff_and_gets_the_answer_on_messenger(
+    aiohttp_client, meta: FakeMeta, sqlite_database: Database, fixture_library: Library
+) -> None:
+    """Hand-off and feedback on Messenger, answered from the Telegram staff group."""
+    from storage.staff import add_member
+    from tests.fake_telegram import FakeTelegram, Updates
+    from tests.test_handoff import MONDAY_9AM, SECRET, STAFF_GROUP, STAFF_USER
+    from tests.test_sessions import Clock
+
+    async with FakeTelegram() as telegram:
+        telegram.on("sendMessage", lambda call: {
+            "message_id": telegram.calls.index(call) + 1, "date": 0,
+            "chat": {"id": call.chat_id, "type": "group"}, "text": call.params.get("text", ""),
+        })  # fmt: skip
+        settings = Settings(
+            database_url=sqlite_database.url, telegram_token=telegram.token,
+            telegram_api_url=telegram.base_url, telegram_secret=SECRET,
+            telegram_staff_chat_id=STAFF_GROUP,
+        )  # fmt: skip
+        engine = Engine(fixture_library, sqlite_database, clock=Clock(MONDAY_9AM))
+        async with sqlite_database.session() as session, session.begin():
+            await add_member(session, name="Trần Thị Lan", role="staff", now=MONDAY_9AM,
+                             channel="telegram", chat_id=str(STAFF_USER))  # fmt: skip
+        client = await aiohttp_client(create_app(settings, engine))
+        citizen = Citizen(client, meta)
+        await citizen.say("gặp cán bộ")
+        sent = await citizen.say("Tôi ở nước ngoài, làm căn cước cho con thế nào?")
+        assert "Tôi đã chuyển câu hỏi cho cán bộ" in texts(sent)
+        (post,) = telegram.sent_to(STAFF_GROUP)
+        assert "messenger" in post.params["text"] and "căn cước cho con" in post.params["text"]
+
+        reply = Updates().group(STAFF_GROUP, STAFF_USER, "Anh chị gọi 0274 3822 123 nhé",
+                                reply_to_message_id=telegram.calls.index(post) + 1)  # fmt: skip
+        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        assert (await client.post("/webhook/telegram", json=reply, headers=headers)).status == 200
+        answer = meta.messages_to(PSID)[-1]
+        # An answer to the question the person asked: a RESPONSE, inside their 24 hours.
+        assert "0274 3822 123" in answer.text and answer.body["messaging_type"] == "RESPONSE"
+
+        await citizen.say("menu")
+        await citizen.say("phản ánh")
+        filed = await citizen.say("Đèn đường ấp Hòa Long hỏng đã một tuần")
+        assert "PA-" in texts(filed)
+        assert "Đèn đường" in telegram.sent_to(STAFF_GROUP)[-1].params["text"]
