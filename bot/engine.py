@@ -11,7 +11,14 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.actions import guide_step
@@ -37,6 +44,19 @@ MAX_ATTEMPTS = 3  # a SQLite file locked longer than its busy timeout gets two m
 _CHOICE = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be reached for this turn: nothing of it was written."""
+
+
+# What a database that is down, restarting or locked looks like from here.
+DATABASE_DOWN = (OperationalError, InterfaceError, DBAPIError, OSError)
+
+
+def _unavailable(error: BaseException) -> bool:
+    """Trouble reaching the database, as opposed to a statement it refused (a bug)."""
+    return not isinstance(error, IntegrityError | ProgrammingError | DataError)
+
+
 class Engine:
     def __init__(
         self,
@@ -57,8 +77,13 @@ class Engine:
             raise RuntimeError("no handlers registered: call handlers.load_handlers() first")
         self.matcher = Matcher.for_library(library)
 
-    async def handle(self, incoming: Incoming) -> Replies:
-        """Always answers: a failure anywhere ends in a polite fallback, logged with context."""
+    async def handle(self, incoming: Incoming, *, keep_if_unavailable: bool = False) -> Replies:
+        """Always answers: a failure anywhere ends in a polite fallback, logged with context.
+
+        With `keep_if_unavailable`, a database that stays unavailable raises DatabaseUnavailable
+        instead: a channel whose platform delivers again (Telegram on a non-2xx answer, the
+        webhook inbox) keeps the message and answers it once the database is back.
+        """
         started = time.perf_counter()
         context = {
             "channel": incoming.channel,
@@ -67,10 +92,18 @@ class Engine:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 replies, outbound = await self._handle(incoming)
-            except OperationalError:
-                if attempt == MAX_ATTEMPTS:
-                    log.exception("database unavailable for %s", context["chat"], extra=context)
-                continue
+            except DATABASE_DOWN as error:
+                if not _unavailable(error):
+                    log.exception("turn failed for %s", context["chat"], extra=context)
+                    break
+                if attempt < MAX_ATTEMPTS:
+                    continue
+                if keep_if_unavailable:
+                    log.warning("database unavailable: %s kept for later", context["chat"],
+                                extra=context)  # fmt: skip
+                    raise DatabaseUnavailable(str(error)) from error
+                log.exception("database unavailable for %s", context["chat"], extra=context)
+                break
             except Exception:
                 log.exception("turn failed for %s", context["chat"], extra=context)
                 break
@@ -98,8 +131,8 @@ class Engine:
             )  # fmt: skip
             try:
                 replies = await self._dispatch(turn)
-            except OperationalError:
-                raise
+            except DBAPIError:
+                raise  # the database's trouble, not the handler's: handle() decides
             except Exception:
                 # The person's words stay out of the log: the action says where it failed.
                 log.exception(

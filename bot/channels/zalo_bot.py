@@ -257,7 +257,8 @@ class ZaloBotChannel:
             log.info("zalo_bot: event %r acknowledged, nothing to do", update.name[:40])
             return
         _, replies = await asyncio.gather(
-            self.sender.typing(update.chat_id), self.engine.handle(update.incoming)
+            self.sender.typing(update.chat_id),
+            self.engine.handle(update.incoming, keep_if_unavailable=True),
         )
         if not replies:
             return

@@ -50,7 +50,8 @@ class MessengerChannel:
     async def process(self, body: str) -> None:
         incoming = to_incoming(json.loads(body))
         await self.sender.typing(incoming.chat_id)
-        replies = await self.engine.handle(incoming)
+        # A database that is down raises: the inbox keeps the event and tries again later.
+        replies = await self.engine.handle(incoming, keep_if_unavailable=True)
         try:
             await self.sender.send(incoming.chat_id, replies)
         except Unreachable as error:

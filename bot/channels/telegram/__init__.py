@@ -30,8 +30,9 @@ from bot.channels.telegram.updates import CHANNEL as CHANNEL_NAME
 from bot.channels.telegram.updates import to_incoming
 from bot.channels.webhook_auth import Refused, secret_json
 from bot.delivery import DeliveryError, Unreachable
-from bot.engine import Engine
+from bot.engine import DatabaseUnavailable, Engine
 from bot.logs import chat_ref
+from bot.messages import Incoming
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
 from storage.db import Database
@@ -113,6 +114,7 @@ class TelegramChannel:
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
         self._updater: Updater | None = None
+        self._kept: set[int] = set()  # updates to be delivered again (the database was down)
 
     @property
     def bot(self) -> Bot:
@@ -146,35 +148,44 @@ class TelegramChannel:
 
     # -- updates ---------------------------------------------------------------------------
 
-    async def process(self, data: dict) -> None:
-        """One update as the webhook or a test delivers it; never raises."""
+    async def process(self, data: dict) -> bool:
+        """One update as the webhook or a test delivers it; never raises. False when it must be
+        delivered again: the database was unavailable and nothing of it was done."""
         try:
             update = Update.de_json(data, self.bot)
         except Exception:
             log.exception("telegram: unreadable update %s", data.get("update_id"))
-            return
+            return True
         try:
             await self.application.process_update(update)
         except Exception:
             log.exception("telegram: update %s failed", update.update_id)
+        if update.update_id in self._kept:
+            self._kept.discard(update.update_id)
+            return False
+        return True
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.my_chat_member is not None:
             await self._on_membership(update)
             return
         incoming = to_incoming(update, self.bot.username, self.settings.telegram_staff_chat_id)
-        if update.callback_query is not None:
-            # Stop the spinner and retire the old keyboard while the engine works.
-            _, _, replies = await asyncio.gather(
-                self._answer_callback(update),
-                self._retire_keyboard(update),
-                self.engine.handle(incoming) if incoming else _nothing(),
-            )
-        elif incoming is None:
-            log.debug("telegram: update %s ignored", update.update_id)
+        try:
+            if update.callback_query is not None:
+                # Stop the spinner and retire the old keyboard while the engine works.
+                _, _, replies = await asyncio.gather(
+                    self._answer_callback(update),
+                    self._retire_keyboard(update),
+                    self._handle(incoming) if incoming else _nothing(),
+                )
+            elif incoming is None:
+                log.debug("telegram: update %s ignored", update.update_id)
+                return
+            else:
+                replies = await self._handle(incoming)
+        except DatabaseUnavailable:
+            self._kept.add(update.update_id)  # the webhook asks Telegram to deliver it again
             return
-        else:
-            replies = await self.engine.handle(incoming)
         if incoming is None or not replies:
             return
         sender = TelegramSender(self.bot, self.retry)
@@ -191,6 +202,10 @@ class TelegramChannel:
                 await sender.send(incoming.chat_id, [self.engine.fallback()])
             except Exception:
                 log.exception("telegram: update %s: fallback not delivered", update.update_id)
+
+    async def _handle(self, incoming: Incoming) -> list:
+        # Webhook updates come again after a non-2xx answer; polled ones would be lost.
+        return await self.engine.handle(incoming, keep_if_unavailable=not self.polling)
 
     async def _on_membership(self, update: Update) -> None:
         change = update.my_chat_member
@@ -240,7 +255,8 @@ CHANNEL = web.AppKey("telegram_channel", TelegramChannel)
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """Telegram's POST: 403 without our secret, 400 if unreadable, otherwise always 200."""
+    """Telegram's POST: 403 without our secret, 400 if unreadable, 503 while the database is
+    unavailable (Telegram delivers the update again), otherwise 200."""
     channel = request.app[CHANNEL]
     try:
         data = await secret_json(request, SECRET_HEADER, webhook_secret(channel.settings))
@@ -249,7 +265,8 @@ async def webhook(request: web.Request) -> web.Response:
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         return web.Response(status=400, text="body must be a Telegram update")
     # Answered only once processed: a slow bot slows Telegram down instead of piling up work.
-    await channel.process(data)
+    if not await channel.process(data):
+        return web.Response(status=503, text="database unavailable: deliver again")
     return web.Response(text="ok")
 
 

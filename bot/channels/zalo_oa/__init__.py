@@ -97,7 +97,8 @@ class ZaloOAChannel:
         if event.incoming is None:
             log.info("zalo: event %r acknowledged, nothing to do", event.name[:40])
             return
-        replies = await self.engine.handle(event.incoming)
+        # A database that is down raises: the inbox keeps the event and tries again later.
+        replies = await self.engine.handle(event.incoming, keep_if_unavailable=True)
         if replies:
             await self.deliver(event.chat_id, replies)
 
