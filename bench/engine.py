@@ -102,7 +102,8 @@ def write_synthetic_library(target: Path) -> list[str]:
             f"---\nid: g{number}\ncode: {number}\ntitle: {action.capitalize()} {subject} {place}\n"
             f"topic: dvc\nsummary: Cách {action} {subject} {place}.\n"
             f"keywords: [{action} {subject}, {subject} {place}]\n"
-            f"questions: [{', '.join(asked)}]\nupdated: 2026-11-01\nsource: https://dichvucong.gov.vn\n"
+            f"questions: [{', '.join(asked)}]\nupdated: 2026-11-01\nchecked: 2026-11-01\n"
+            "source: https://dichvucong.gov.vn/p/home/dvc-gioi-thieu.html\n"
             f"---\n{steps}\n",
             encoding="utf-8",
         )
