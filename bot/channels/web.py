@@ -46,7 +46,7 @@ async def chat(request: web.Request) -> web.Response:
 
     try:
         body = await request.json(loads=json.loads)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting is not a crash
         return _bad_request("body must be JSON")
     if not isinstance(body, dict):
         return _bad_request("body must be a JSON object")

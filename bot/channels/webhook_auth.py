@@ -22,5 +22,5 @@ async def secret_json(request: web.Request, header: str, secret: str) -> Any:
         raise Refused(web.Response(status=403, text="forbidden"))
     try:
         return json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:  # deep nesting too
         raise Refused(web.Response(status=400, text="body must be JSON")) from error

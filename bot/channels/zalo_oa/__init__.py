@@ -127,7 +127,7 @@ async def webhook(request: web.Request) -> web.Response:
     body = await request.read()
     try:
         event = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return web.Response(status=400, text="body must be JSON")
     if not isinstance(event, dict):
         return web.Response(status=400, text="body must be a JSON object")
