@@ -63,6 +63,15 @@ class Settings(BaseSettings):
     survey_after_session: str | None = None  # a survey id from content/surveys; None: rating
     survey_invite_days: int = 30  # nobody is invited again within this many days
 
+    # Limits on the public web chat (issue 17): per chat session and per client address,
+    # in messages a minute and the burst allowed at once. Shared by all workers with REDIS_URL.
+    web_chat_per_minute: float = 30  # tapping "Tiếp" through a guide is a message too
+    web_chat_burst: int = 15
+    address_per_minute: float = 120  # a family or an office behind one address
+    address_burst: int = 60
+    trusted_proxies: list[str] = ["127.0.0.1/32", "::1/128"]  # their X-Forwarded-For is believed
+    redis_url: str | None = None
+
     # Where hand-offs and tickets are posted for staff, "channel:chat id" (e.g. "zalo_bot:123");
     # unset, a TELEGRAM_STAFF_CHAT_ID group is the staff room.
     staff_room: str | None = None

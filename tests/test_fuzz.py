@@ -76,6 +76,8 @@ class Server:
             zalo_api_url=self.zalo.base_url, zalo_oauth_url=self.zalo.base_url,
             zalo_bot_token=BOT_TOKEN, zalo_bot_api_url=self.zalo.base_url,
             zalo_bot_secret=ZALO_BOT_SECRET,
+            address_per_minute=1e6, address_burst=10**6,  # thousands of requests from one test
+            web_chat_per_minute=1e6, web_chat_burst=10**6,
         )  # fmt: skip
         engine = Engine(load_library(FIXTURE_LIBRARY), database)
         self.runner = web.AppRunner(create_app(app_settings, engine))

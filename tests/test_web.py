@@ -102,3 +102,27 @@ async def test_health_and_page_and_assets_are_served_by_the_app(client: TestClie
     assert "http://" not in html and "https://" not in html, "no external CDN"
     for asset in ("/static/app.js", "/static/app.css"):
         assert (await client.get(asset)).status == 200
+
+
+async def test_a_script_flooding_the_chat_is_slowed_politely_and_a_person_is_not(
+    aiohttp_client, engine: Engine
+) -> None:
+    settings = Settings(database_url=engine.database.url, web_chat_burst=5, address_burst=12)
+    client = await aiohttp_client(create_app(settings, engine))
+    statuses = []
+    for _ in range(8):
+        response = await client.post("/api/chat", json={"session": "flood", "text": "menu"})
+        statuses.append(response.status)
+    assert statuses == [200] * 5 + [429] * 3
+    body = await response.json()
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "gửi nhanh quá" in body["replies"][0]["text"], "the page shows a kind line"
+
+    # Another person on the same network still gets answers, until the address's own bucket
+    # (a whole office behind one address) runs out too.
+    response = await client.post("/api/chat", json={"session": "neighbour", "text": "menu"})
+    assert response.status == 200
+    for n in range(5):
+        await client.post("/api/chat", json={"session": f"other-{n}", "text": "menu"})
+    response = await client.post("/api/chat", json={"session": "late", "text": "menu"})
+    assert response.status == 429

@@ -1,6 +1,7 @@
 """The web chat: a mobile-first page at / and its JSON API at /api/chat."""
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -8,6 +9,7 @@ from aiohttp import web
 
 from bot.channels.base import Channel, Limits
 from bot.messages import Incoming, Reply
+from bot.ratelimit import client_address, make_limiter
 from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent.parent / "web"
@@ -16,7 +18,19 @@ MAX_TEXT_CHARS = 10_000
 MAX_ACTION_CHARS = 64
 
 
+LIMITER = web.AppKey("web_chat_limiter", object)
+
+
 def setup(app: web.Application) -> None:
+    from bot.app import SETTINGS
+
+    limiter = make_limiter(app[SETTINGS].redis_url)
+    app[LIMITER] = limiter
+
+    async def close_limiter(app: web.Application) -> None:
+        await limiter.close()
+
+    app.on_cleanup.append(close_limiter)
     app.router.add_get("/", index)
     app.router.add_static("/static/", STATIC, append_version=True)
     app.router.add_post("/api/chat", chat)
@@ -41,8 +55,39 @@ def render(reply: Reply) -> dict:
     return rendered
 
 
+async def _too_fast(request: web.Request, session: str | None = None) -> web.Response | None:
+    """429 with Retry-After and a kind line the page shows, when the bucket is empty: the
+    client address's before anything is read, the chat session's once it is known."""
+    from bot.app import LIBRARY, SETTINGS
+
+    settings, limiter = request.app[SETTINGS], request.app[LIMITER]
+    if session is None:
+        forwarded = request.headers.get("X-Forwarded-For")
+        address = client_address(request.remote, forwarded, settings.trusted_proxies)
+        key, per_minute, burst = f"a:{address}", settings.address_per_minute, settings.address_burst
+    else:
+        key, per_minute, burst = (
+            f"s:{session}",
+            settings.web_chat_per_minute,
+            settings.web_chat_burst,
+        )
+    wait = await limiter.take(key, per_minute, burst)
+    if not wait:
+        return None
+    text = request.app[LIBRARY].text("web_slow_down")
+    return web.json_response(
+        {"error": "too many messages", "replies": [{"text": text, "buttons": []}]},
+        status=429,
+        headers={"Retry-After": str(math.ceil(wait))},
+    )
+
+
 async def chat(request: web.Request) -> web.Response:
     from bot.app import ENGINE
+
+    refused = await _too_fast(request)
+    if refused is not None:
+        return refused
 
     try:
         body = await request.json(loads=json.loads)
@@ -62,6 +107,9 @@ async def chat(request: web.Request) -> web.Response:
         return _bad_request("start must be a string")
     if text is None and action is None and start is None:
         return _bad_request("send text, action or start")
+    refused = await _too_fast(request, session)
+    if refused is not None:
+        return refused
     incoming = Incoming(
         channel="web",
         chat_id=session,

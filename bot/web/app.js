@@ -6,7 +6,11 @@
   var input = document.getElementById("text");
   var session = localStorage.getItem("troly-session");
   if (!session) {
-    session = "w" + Math.random().toString(36).slice(2) + Date.now().toString(36);
+    // Unguessable: whoever knows a session id can read that conversation's staff answers.
+    var bytes = window.crypto.getRandomValues(new Uint8Array(16));
+    session = "w" + Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
     localStorage.setItem("troly-session", session);
   }
 
