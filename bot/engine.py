@@ -33,7 +33,14 @@ from bot.privacy import erased, screen
 from bot.settings import Settings
 from bot.turn import Replies, Router, Turn
 from bot.turn import router as registered_handlers
-from storage.conversations import load_conversation, log_events, save_conversation, touch_contact
+from storage.conversations import (
+    earlier_answer,
+    load_conversation,
+    log_events,
+    remember_answer,
+    save_conversation,
+    touch_contact,
+)
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -123,6 +130,12 @@ class Engine:
         # Secrets people type are taken out before any handler, log or table sees the text.
         incoming, secrets = screen(incoming)
         async with self.database.session() as session, session.begin():
+            if incoming.message_id:
+                earlier = await earlier_answer(
+                    session, incoming.channel, incoming.chat_id, incoming.message_id
+                )
+                if earlier is not None:  # a retry of a message already answered
+                    return [Reply.from_json(r) for r in earlier], []
             state = await load_conversation(session, incoming.channel, incoming.chat_id, now)
             seen_recently = now - state.updated_at < CONTACT_TOUCH_INTERVAL
             turn = Turn(
@@ -154,6 +167,11 @@ class Engine:
                 await touch_contact(session, incoming.channel, incoming.chat_id, now, turn.referral)
             await save_conversation(session, state)
             await self._log(session, turn, replies)
+            if incoming.message_id:
+                await remember_answer(
+                    session, incoming.channel, incoming.chat_id, incoming.message_id,
+                    [r.to_json() for r in replies], now,
+                )  # fmt: skip
         return replies, turn.outbound
 
     async def _dispatch(self, turn: Turn) -> Replies:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,15 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     image: str | None = None  # a URL or a local file path
 
+    def to_json(self) -> dict[str, Any]:
+        buttons = [{k: v for k, v in vars(b).items() if v} for b in self.buttons]
+        return {"text": self.text, "buttons": buttons, "image": self.image}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Reply":
+        buttons = tuple(Button(**b) for b in data.get("buttons", []))
+        return cls(data.get("text", ""), buttons, data.get("image"))
+
 
 @dataclass(frozen=True)
 class Incoming:
@@ -38,4 +48,5 @@ class Incoming:
     referral: str | None = None  # deep-link start payload or a poster/volunteer code
     user_id: str | None = None  # the person, when chat_id is a group (staff group on Telegram)
     reply_to: str | None = None  # platform id of the message this one answers, if any
+    message_id: str | None = None  # the client's own id: a retry of it is answered once
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))

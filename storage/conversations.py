@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from storage.db import dialect_of, upsert_insert
-from storage.models import Contact, Conversation, MessageEvent
+from storage.models import AnsweredMessage, Contact, Conversation, MessageEvent
 
 MAX_LOGGED_TEXT = 2000
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # when a new conversation was last active
@@ -99,3 +99,25 @@ async def log_events(session: AsyncSession, events: list[dict]) -> None:
             event["text"] = text.replace("\x00", "")[:MAX_LOGGED_TEXT]
     if events:
         await session.execute(insert(MessageEvent), events)
+
+
+async def earlier_answer(
+    session: AsyncSession, channel: str, chat_id: str, message_id: str
+) -> list[dict] | None:
+    """What was answered to this message id before, if it was: a retry gets the same answer."""
+    found = await session.execute(
+        select(AnsweredMessage.replies).where(
+            AnsweredMessage.channel == channel,
+            AnsweredMessage.chat_id == chat_id,
+            AnsweredMessage.message_id == message_id,
+        )
+    )
+    return found.scalar_one_or_none()
+
+
+async def remember_answer(
+    session: AsyncSession, channel: str, chat_id: str, message_id: str, replies: list[dict],
+    now: datetime,
+) -> None:  # fmt: skip
+    session.add(AnsweredMessage(channel=channel, chat_id=chat_id, message_id=message_id,
+                                replies=replies, at=now))  # fmt: skip

@@ -76,6 +76,22 @@ class MessageEvent(SQLModel, table=True):
     text: str | None = None
 
 
+class AnsweredMessage(SQLModel, table=True):
+    """A message that carried its own id (the web chat's), with what was answered: a retry of
+    the same message gets the same answer, never a second turn."""
+
+    __table_args__ = (UniqueConstraint("channel", "chat_id", "message_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=128)
+    message_id: str = Field(max_length=64)
+    replies: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    at: datetime = _when(index=True)
+
+
 class StaffMember(SQLModel, table=True):
     """A centre employee or a community digital team volunteer, known by their chat account."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from playwright.async_api import Browser, async_playwright
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
@@ -26,6 +27,31 @@ PG_ADMIN_DSN = os.environ.get("TROLY_TEST_PG_ADMIN", "postgresql://postgres@127.
 PG_TEST_DB = f"troly_test_{os.getpid()}"
 PG_URL = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
 PG_URL = f"{PG_URL}/{PG_TEST_DB}"
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package: no browser is ever downloaded
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Chromium is missing: `apt-get install chromium` (.ci/run does it)", pytrace=False
+        )
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        await browser.close()
 
 
 @pytest.fixture(scope="session")

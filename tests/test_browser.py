@@ -1,39 +1,15 @@
 """The web chat in a real headless Chromium at a phone's size (Debian's chromium, no download)."""
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from bot.app import create_app
 from bot.engine import Engine
 from bot.settings import Settings
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 360, "height": 740}
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Chromium is missing: `apt-get install chromium` (.ci/run does it)", pytrace=False
-        )
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        await browser.close()
 
 
 @pytest.fixture

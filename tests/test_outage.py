@@ -109,3 +109,56 @@ async def test_the_web_chat_and_console_still_get_a_polite_answer_during_an_outa
     await outage.end()
     replies = await engine.handle(Incoming("web", "abc", text="menu"))
     assert "🪪 VNeID" in [b.label for r in replies for b in r.buttons]
+
+
+async def test_a_web_chat_message_during_an_outage_is_kept_and_answered_once(
+    aiohttp_client, outage_database, fixture_library: Library
+) -> None:
+    from bot.settings import Settings
+
+    database, outage = outage_database
+    engine = Engine(fixture_library, database)
+    client = await aiohttp_client(create_app(Settings(database_url=database.url), engine))
+    message = {"session": "w-outage", "text": "cai vneid the nao", "id": "w-outage-1"}
+
+    await outage.begin()
+    response = await client.post("/api/chat", json=message)
+    body = await response.json()
+    assert response.status == 503 and body["retry"] is True
+    assert "sẽ tự gửi lại" in body["replies"][0]["text"]
+
+    await outage.end()
+    for _ in range(2):  # the page's retry, and a second one whose answer was lost on the way
+        response = await client.post("/api/chat", json=message)
+        assert response.status == 200
+        assert "Bước 1/3" in (await response.json())["replies"][0]["text"]
+    assert await logged_in(database) == 1
+
+
+async def test_the_web_page_sends_a_kept_message_again_and_shows_one_answer(
+    aiohttp_server, outage_database, fixture_library: Library, browser
+) -> None:
+    """In Chromium at a phone's size: the database goes away while a citizen asks; the page says
+    so kindly, tries again by itself, and shows the answer once the database is back."""
+    from playwright.async_api import expect
+
+    from bot.settings import Settings
+
+    database, outage = outage_database
+    engine = Engine(fixture_library, database)
+    server = await aiohttp_server(create_app(Settings(database_url=database.url), engine))
+    context = await browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = await context.new_page()
+    page.set_default_timeout(20_000)
+    await page.goto(str(server.make_url("/")))
+    await expect(page.locator(".msg.bot").first).to_contain_text("Xin chào")
+
+    await outage.begin()
+    await page.fill("#text", "cai vneid the nao")
+    await page.press("#text", "Enter")
+    await expect(page.locator(".msg.bot").last).to_contain_text("sẽ tự gửi lại")
+    await outage.end()
+    await expect(page.locator(".msg.bot").last).to_contain_text("Bước 1/3")
+    assert await page.locator(".msg.bot", has_text="Bước 1/3").count() == 1
+    assert await logged_in(database) == 2  # "/start" and the question, once each
+    await context.close()

@@ -126,3 +126,24 @@ async def test_a_script_flooding_the_chat_is_slowed_politely_and_a_person_is_not
         await client.post("/api/chat", json={"session": f"other-{n}", "text": "menu"})
     response = await client.post("/api/chat", json={"session": "late", "text": "menu"})
     assert response.status == 429
+
+
+async def test_a_message_sent_again_with_its_id_is_answered_once(
+    client: TestClient, engine: Engine
+) -> None:
+    from sqlalchemy import func, select
+
+    from storage.models import MessageEvent
+
+    first = await post(client, session="s9", text="cai vneid the nao", id="m-1")
+    again = await post(client, session="s9", text="cai vneid the nao", id="m-1")
+    assert again == first and "Bước 1/3" in first["replies"][0]["text"]
+    nxt = await post(
+        client, session="s9", action=first["replies"][0]["buttons"][0]["action"], id="m-2"
+    )
+    assert "Bước 2/3" in nxt["replies"][0]["text"]
+    async with engine.database.session() as session:
+        count = select(func.count()).select_from(MessageEvent).where(MessageEvent.direction == "in")
+        assert (await session.execute(count)).scalar_one() == 2, "one turn per message id"
+    response = await client.post("/api/chat", json={"session": "s9", "text": "x", "id": "a b"})
+    assert response.status == 400

@@ -8,6 +8,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.channels.base import Channel, Limits
+from bot.engine import DatabaseUnavailable
 from bot.messages import Incoming, Reply
 from bot.ratelimit import client_address, make_limiter
 from bot.settings import Settings
@@ -16,6 +17,7 @@ STATIC = Path(__file__).resolve().parent.parent / "web"
 SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_TEXT_CHARS = 10_000
 MAX_ACTION_CHARS = 64
+RETRY_AFTER_SECONDS = 3  # the page sends a kept message again after this, then less often
 
 
 LIMITER = web.AppKey("web_chat_limiter", object)
@@ -83,7 +85,7 @@ async def _too_fast(request: web.Request, session: str | None = None) -> web.Res
 
 
 async def chat(request: web.Request) -> web.Response:
-    from bot.app import ENGINE
+    from bot.app import ENGINE, LIBRARY
 
     refused = await _too_fast(request)
     if refused is not None:
@@ -96,7 +98,7 @@ async def chat(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         return _bad_request("body must be a JSON object")
     session, text, action = body.get("session"), body.get("text"), body.get("action")
-    start = body.get("start")
+    start, message_id = body.get("start"), body.get("id")
     if not isinstance(session, str) or not SESSION.match(session):
         return _bad_request("session must be 1-64 letters, digits, '-' or '_'")
     if text is not None and not isinstance(text, str):
@@ -105,6 +107,10 @@ async def chat(request: web.Request) -> web.Response:
         return _bad_request(f"action must be a string of at most {MAX_ACTION_CHARS} characters")
     if start is not None and not isinstance(start, str):
         return _bad_request("start must be a string")
+    if message_id is not None and (
+        not isinstance(message_id, str) or not SESSION.match(message_id)
+    ):
+        return _bad_request("id must be 1-64 letters, digits, '-' or '_'")
     if text is None and action is None and start is None:
         return _bad_request("send text, action or start")
     refused = await _too_fast(request, session)
@@ -116,8 +122,18 @@ async def chat(request: web.Request) -> web.Response:
         text=(text or "")[:MAX_TEXT_CHARS],
         action=action or None,
         referral=(start or None) and start[:MAX_ACTION_CHARS],
+        message_id=message_id,
     )
-    replies = await request.app[ENGINE].handle(incoming)
+    try:
+        # With an id the page can send the message again: keep it rather than apologise.
+        replies = await request.app[ENGINE].handle(incoming, keep_if_unavailable=bool(message_id))
+    except DatabaseUnavailable:
+        text = request.app[LIBRARY].text("web_retrying")
+        return web.json_response(
+            {"retry": True, "replies": [{"text": text, "buttons": []}]},
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return web.json_response({"replies": [render(r) for r in replies]})
 
 

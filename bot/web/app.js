@@ -56,16 +56,37 @@
     box.scrollIntoView({ block: "end" });
   }
 
-  function send(payload, shown) {
-    if (shown) bubble(shown, "user");
-    disableOldButtons();
-    payload.session = session;
+  var counter = 0;
+  function newId() {
+    counter += 1;
+    return session.slice(-12) + "-" + Date.now().toString(36) + "-" + counter;
+  }
+
+  // A message the server kept (503, "retry") is sent again with the same id, waiting a little
+  // longer each time; the server answers each id once, whatever happens in between.
+  function post(payload, wait, told) {
     return fetch("/api/chat", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(payload)
-    }).then(function (r) { return r.json(); })
-      .then(function (data) { (data.replies || []).forEach(render); })
+    }).then(function (r) {
+      return r.json().then(function (data) { return { status: r.status, data: data }; });
+    }).then(function (answer) {
+      if (answer.status === 503 && answer.data.retry) {
+        if (!told) (answer.data.replies || []).forEach(render);
+        return new Promise(function (resolve) { setTimeout(resolve, wait * 1000); })
+          .then(function () { return post(payload, Math.min(wait * 2, 30), true); });
+      }
+      (answer.data.replies || []).forEach(render);
+    });
+  }
+
+  function send(payload, shown) {
+    if (shown) bubble(shown, "user");
+    disableOldButtons();
+    payload.session = session;
+    payload.id = newId();
+    return post(payload, 3, false)
       .catch(function () { bubble("Mất kết nối. Bạn thử lại sau ít phút nhé.", "bot"); });
   }
 
