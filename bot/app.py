@@ -1,6 +1,7 @@
 """The aiohttp application factory: web chat, channel webhooks and health, on one server."""
 
 import logging
+import os
 
 from aiohttp import web
 from sqlalchemy import text
@@ -57,4 +58,5 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception:
         log.exception("health check: database unreachable")
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
-    return web.json_response({"status": "ok", "guides": len(request.app[LIBRARY].guides)})
+    guides = len(request.app[LIBRARY].guides)
+    return web.json_response({"status": "ok", "guides": guides, "worker": os.getpid()})

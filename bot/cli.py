@@ -44,6 +44,9 @@ def _setup_logging() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes sharing the port (use PostgreSQL).")
+    ] = 1,
     telegram_polling: Annotated[
         bool, typer.Option(help="Fetch Telegram updates (no public HTTPS address needed).")
     ] = False,
@@ -52,34 +55,24 @@ def serve(
     ] = False,
 ) -> None:
     """Run the bot: web chat, health check and every configured channel."""
-    from aiohttp import web
-
-    from bot.app import build_engine, create_app
+    from bot.serve import ServeError
+    from bot.serve import serve as run
     from storage.db import upgrade
 
     _setup_logging()
     settings = get_settings()
     library = load_library_or_exit()
     upgrade(settings.database_url)
-    if telegram_polling and not settings.telegram_token:
-        typer.echo("--telegram-polling needs TELEGRAM_TOKEN.", err=True)
-        raise typer.Exit(1)
-    application = create_app(settings, build_engine(settings, library))
-    if telegram_polling:
-        from bot.channels.telegram import enable_polling
-
-        enable_polling(application)
-    if zalo_bot_polling:
-        if not settings.zalo_bot_token:
-            typer.echo("--zalo-bot-polling needs ZALO_BOT_TOKEN.", err=True)
-            raise typer.Exit(1)
-        from bot.channels.zalo_bot import enable_polling as enable_zalo_bot_polling
-
-        enable_zalo_bot_polling(application)
+    polling = [
+        name for name, on in (("telegram", telegram_polling), ("zalo_bot", zalo_bot_polling)) if on
+    ]
+    where = f"{host or settings.host}:{port or settings.port}"
     try:
-        web.run_app(application, host=host or settings.host, port=port or settings.port)
+        run(settings, library, host or settings.host, port or settings.port, polling, workers)
+    except ServeError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
     except OSError as error:  # the port is taken, or the address is not this machine's
-        where = f"{host or settings.host}:{port or settings.port}"
         reason = error.strerror or error
         typer.echo(
             f"Cannot listen on {where}: {reason}. Set HOST/PORT or stop the other server.", err=True

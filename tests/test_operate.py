@@ -318,3 +318,51 @@ async def test_json_logs_carry_a_hashed_chat_and_the_turn_duration(
     assert turn["chat"].startswith("web:") and len(turn["chat"]) == len("web:") + 8
     assert {"time", "logger", "message"} <= turn.keys()
     assert "secret-session-42" not in err.decode()
+
+
+async def test_two_workers_share_the_port_and_the_database(tmp_path: Path, centre_content) -> None:
+    """`troly serve --workers 2` on PostgreSQL: both processes answer, and a conversation goes
+    on whichever worker takes the next message (its state is in the database)."""
+    import socket
+
+    import aiohttp
+
+    url = await _fresh_pg(f"troly_workers_{os.getpid()}")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url, "PORT": str(port),
+           "CONTENT_DIR": str(centre_content), "LOG_LEVEL": "WARNING"}  # fmt: skip
+    server = await asyncio.create_subprocess_exec(
+        *TROLY, "serve", "--workers", "2", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(f"{base}/healthz") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.2)
+            workers = set()
+            for _ in range(300):  # a new connection each time: the kernel spreads them
+                async with aiohttp.ClientSession() as fresh, fresh.get(f"{base}/healthz") as r:
+                    workers.add((await r.json())["worker"])
+                if len(workers) == 2:
+                    break
+                await asyncio.sleep(0.05)  # the second worker may still be starting
+            assert len(workers) == 2, workers
+            steps = []
+            for text in ("cai vneid the nao", "tiếp", "tiếp"):
+                async with aiohttp.ClientSession() as fresh:
+                    body = {"session": "two-workers", "text": text}
+                    async with fresh.post(f"{base}/api/chat", json=body) as response:
+                        steps.append((await response.json())["replies"][0]["text"])
+            assert "Bước 1/" in steps[0] and "Bước 2/" in steps[1] and "Bước 3/" in steps[2]
+    finally:
+        server.terminate()
+        await asyncio.wait_for(server.wait(), 30)
+    assert server.returncode in (0, -15), (await server.stderr.read()).decode()[-2000:]
