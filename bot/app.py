@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 import bot.channels
+from bot.console import setup_console
 from bot.engine import Engine
 from bot.library import Library, load_library
 from bot.settings import Settings
@@ -45,6 +46,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
         setup = getattr(module, "setup", None)
         if setup is not None:
             setup(app)
+    setup_console(app)  # /staff/ console; the web chat's live staff answers
 
     async def close_database(app: web.Application) -> None:
         await app[DATABASE].close()

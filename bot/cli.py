@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.campaigns.cli import register as register_campaign_commands
+from bot.console.cli import register as register_console_commands
 from bot.settings import get_settings
 from bot.support_cli import register as register_support_commands
 
@@ -24,6 +25,7 @@ telegram_app = typer.Typer(help="The Telegram bot: webhook and command menu.", n
 app.add_typer(telegram_app, name="telegram")
 register_support_commands(app)  # tickets, staff, volunteer, log-support, report, privacy
 register_campaign_commands(app)  # campaign ..., volunteer links
+register_console_commands(app)  # staff password, staff disable (console logins)
 zalo_app = typer.Typer(help="Zalo: OA authorisation, Bot Platform webhook.", no_args_is_help=True)
 app.add_typer(zalo_app, name="zalo")
 

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     campaign_telegram_rate: float = 29.0  # Telegram's broadcast limit is about 30/s
     campaign_zalo_rate: float = 5.0
     campaign_concurrency: int = 8  # per channel; also the most rows a crash can leave uncertain
+    # Staff console (issue 13): a login ends after this much inactivity; behind a reverse proxy,
+    # trust its X-Forwarded-For (brute-force counting) and X-Forwarded-Proto (Secure cookie).
+    console_session_hours: float = 9.0
+    console_trust_proxy: bool = False
 
     @field_validator("database_url")
     @classmethod

@@ -10,6 +10,7 @@ from bot.delivery import DeliveryError
 from bot.messages import Button, Reply
 from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
+from storage.accounts import console_staff_exists
 from storage.models import SessionGuide
 from storage.sessions import get_handoff, get_session, open_handoff
 from storage.tickets import remember_thread
@@ -90,7 +91,7 @@ def out_of_hours_note(turn: Turn) -> str | None:
 async def contact_staff(turn: Turn) -> Replies:
     hotline = str(turn.library.profile.get("hotline", ""))
     call = Button(turn.text("btn_call"), phone=hotline)
-    if staff_chat_id(turn) is None:
+    if staff_chat_id(turn) is None and not await console_staff_exists(turn.session):
         turn.note("handoff", outcome="contact")
         return [Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", "menu")))]
     turn.note("handoff", outcome="asked")
@@ -123,13 +124,14 @@ async def hand_off(turn: Turn) -> Replies | None:
     else:
         post = FOLLOW_UP_POST.format(id=handoff.id, question=question)
     ids = await post_to_staff(turn, f"{post}\n{HOW_TO_ANSWER}")
-    if ids is None:
+    # The staff console's inbox shows every hand-off: without the group it still gets answered.
+    if ids is None and not await console_staff_exists(turn.session):
         turn.note("handoff", outcome="failed")
         turn.state.mode = None
         hotline = str(turn.library.profile.get("hotline", ""))
         call = Button(turn.text("btn_call"), phone=hotline)
         return [Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", "menu")))]
-    await remember_thread(turn.session, STAFF_CHANNEL, ids, handoff_id=handoff.id)
+    await remember_thread(turn.session, STAFF_CHANNEL, ids or [], handoff_id=handoff.id)
     turn.note("handoff", outcome="handed")
     text = "\n\n".join(filter(None, [turn.text("handoff_sent"), out_of_hours_note(turn)]))
     buttons = (turn.button("btn_end_handoff", "handoff_end"), turn.button("btn_menu", "menu"))

@@ -12,6 +12,11 @@ STATIC = Path(__file__).resolve().parent.parent / "web"
 SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_TEXT_CHARS = 10_000
 MAX_ACTION_CHARS = 64
+# Scripts and styles from this server only; EventSource and fetch to it; reply images anywhere.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 def setup(app: web.Application) -> None:
@@ -21,7 +26,8 @@ def setup(app: web.Application) -> None:
 
 
 async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": CSP}
+    return web.FileResponse(STATIC / "index.html", headers=headers)
 
 
 def _bad_request(message: str) -> web.Response:

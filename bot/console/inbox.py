@@ -1,0 +1,147 @@
+"""/staff/inbox: every open hand-off from every channel, live; a thread to answer in."""
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.console import handoffs
+from bot.console.live import hub_of, next_item, open_stream, send_event
+from bot.console.outbound import reply_window, window_closed
+from bot.console.pages import db, engine_of, form, int_or_404, see_other
+from bot.console.security import STAFF_ROLES, me, now, require
+from storage.audit import audit
+from storage.inbox import canned_answers, open_items, thread, waiting
+
+
+def routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/inbox", inbox_page)
+    router.add_get("/inbox/list", list_fragment)
+    router.add_get("/inbox/{id}", thread_page)
+    router.add_get("/inbox/{id}/thread", thread_fragment)
+    router.add_post("/inbox/{id}/claim", claim)
+    router.add_post("/inbox/{id}/answer", answer)
+    router.add_post("/inbox/{id}/guide", guide)
+    router.add_post("/inbox/{id}/close", close)
+    router.add_get("/events", events)
+
+
+async def _list_context(request: web.Request) -> dict:
+    async with db(request) as session:
+        items = await open_items(session)
+        count, oldest = await waiting(session)
+    return {"items": items, "waiting": count, "oldest": oldest, "now": now()}
+
+
+async def _thread_context(request: web.Request, handoff_id: int) -> dict:
+    async with db(request) as session:
+        found = await open_items(session, handoff_id)
+        if not found:
+            raise web.HTTPNotFound()
+        item = found[0]
+        handoff = item.handoff
+        events = []
+        if handoff.chat_id is not None:
+            events = await thread(session, handoff.channel, handoff.chat_id)
+    at = now()
+    window = reply_window(handoff.channel)
+    closed_window = window_closed(handoff.channel, item.last_seen, at)
+    library = engine_of(request).library
+    return {
+        "item": item,
+        "events": events,
+        "window_hours": int(window.total_seconds() // 3600) if window else None,
+        "window_closed": closed_window,
+        "hotline": library.profile.get("hotline", ""),
+        "notice": request.query.get("notice", ""),
+    }
+
+
+@require(*STAFF_ROLES)
+async def inbox_page(request: web.Request) -> web.Response:
+    context = await _list_context(request)
+    return aiohttp_jinja2.render_template("inbox.html", request, context)
+
+
+@require(*STAFF_ROLES)
+async def list_fragment(request: web.Request) -> web.Response:
+    context = await _list_context(request)
+    context["current"] = int(request.query.get("current", "0") or 0)
+    return aiohttp_jinja2.render_template("_inbox_list.html", request, context)
+
+
+@require(*STAFF_ROLES)
+async def thread_page(request: web.Request) -> web.Response:
+    handoff_id = int_or_404(request.match_info["id"])
+    context = await _list_context(request)
+    context.update(await _thread_context(request, handoff_id))
+    who = me(request)
+    async with db(request) as session, session.begin():
+        context["canned"] = await canned_answers(session)
+        await audit(session, now=now(), account_id=who.account_id, actor=who.name,
+                    action="open", target=f"handoff:{handoff_id}")  # fmt: skip
+    library = engine_of(request).library
+    context["guides"] = sorted(library.guides.values(), key=lambda g: g.title)
+    context["current"] = handoff_id
+    return aiohttp_jinja2.render_template("inbox.html", request, context)
+
+
+@require(*STAFF_ROLES)
+async def thread_fragment(request: web.Request) -> web.Response:
+    context = await _thread_context(request, int_or_404(request.match_info["id"]))
+    return aiohttp_jinja2.render_template("_thread.html", request, context)
+
+
+def _back(handoff_id: int, problem: str | None, done: str) -> web.Response:
+    notice = problem or done
+    return see_other(f"/staff/inbox/{handoff_id}?notice={notice}")
+
+
+@require(*STAFF_ROLES)
+async def claim(request: web.Request) -> web.Response:
+    handoff_id = int_or_404(request.match_info["id"])
+    problem = await handoffs.claim_handoff(request.config_dict, me(request), handoff_id)
+    return _back(handoff_id, problem, "claimed")
+
+
+@require(*STAFF_ROLES)
+async def answer(request: web.Request) -> web.Response:
+    handoff_id = int_or_404(request.match_info["id"])
+    text = (await form(request)).get("text", "")
+    problem = await handoffs.answer_handoff(request.config_dict, me(request), handoff_id, text)
+    return _back(handoff_id, problem, "sent")
+
+
+@require(*STAFF_ROLES)
+async def guide(request: web.Request) -> web.Response:
+    handoff_id = int_or_404(request.match_info["id"])
+    guide_id = (await form(request)).get("guide", "")
+    problem = await handoffs.send_guide(request.config_dict, me(request), handoff_id, guide_id)
+    return _back(handoff_id, problem, "guide_sent")
+
+
+@require(*STAFF_ROLES)
+async def close(request: web.Request) -> web.Response:
+    handoff_id = int_or_404(request.match_info["id"])
+    problem = await handoffs.close_handoff(request.config_dict, me(request), handoff_id)
+    if problem is None:
+        return see_other("/staff/inbox?notice=closed")
+    return _back(handoff_id, problem, "closed")
+
+
+@require(*STAFF_ROLES)
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-sent `inbox` events: the page fetches the fresh list (and thread) on each."""
+    hub = hub_of(request)
+    queue = hub.listen_inbox()
+    response = await open_stream(request)
+    try:
+        await send_event(response, "inbox", hub.version)
+        while True:
+            alive, version = await next_item(queue, response)
+            if not alive:
+                break
+            await send_event(response, "inbox", version)
+    except ConnectionResetError:
+        pass
+    finally:
+        hub.forget(queue)
+    return response
