@@ -28,7 +28,8 @@ async def _list_context(request: web.Request) -> dict:
     async with db(request) as session:
         items = await open_items(session)
         count, oldest = await waiting(session)
-    return {"items": items, "waiting": count, "oldest": oldest, "now": now()}
+    notice = request.query.get("notice", "")
+    return {"items": items, "waiting": count, "oldest": oldest, "now": now(), "notice": notice}
 
 
 async def _thread_context(request: web.Request, handoff_id: int) -> dict:
@@ -51,7 +52,6 @@ async def _thread_context(request: web.Request, handoff_id: int) -> dict:
         "window_hours": int(window.total_seconds() // 3600) if window else None,
         "window_closed": closed_window,
         "hotline": library.profile.get("hotline", ""),
-        "notice": request.query.get("notice", ""),
     }
 
 
