@@ -12,7 +12,7 @@ from bot.engine import Engine
 from bot.settings import Settings
 from storage.accounts import account_by_login, set_password
 from storage.models import ConsoleSession
-from tests.console_helpers import PASSWORD, add_account, login, page_csrf
+from tests.console_helpers import PASSWORD, add_account, csrf_in, login, page_csrf
 
 
 @pytest.fixture
@@ -144,3 +144,34 @@ async def test_unknown_pages_are_polite(client, engine) -> None:
         page = await client.get(path)
         assert page.status == 404, path
         assert "Không tìm thấy" in await page.text()
+
+
+async def test_a_failure_is_a_polite_page_never_a_traceback(client, engine, monkeypatch) -> None:
+    from bot.console import today
+
+    async def broken(*args: object) -> int:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(today, "sessions_since", broken)
+    await add_account(engine.database, "lan")
+    await login(client, "lan")
+    page = await client.get("/staff/")
+    assert page.status == 500
+    body = await page.text()
+    assert "Xin lỗi, đã có lỗi" in body and "Traceback" not in body and "on fire" not in body
+    assert "Content-Security-Policy" in page.headers
+
+
+async def test_login_never_sends_people_to_another_site(client, engine) -> None:
+    await add_account(engine.database, "lan")
+    for target in ("//evil.example/x", "https://evil.example/", "/staff/../x"):
+        client.session.cookie_jar.clear()
+        page = await client.get("/staff/login")
+        token = csrf_in(await page.text())
+        response = await client.post(
+            "/staff/login",
+            data={"csrf": token, "username": "lan", "password": PASSWORD, "next": target},
+            allow_redirects=False,
+        )
+        assert response.headers["Location"].startswith("/staff/"), target
+        assert "evil" not in response.headers["Location"]

@@ -191,3 +191,27 @@ async def test_without_console_staff_or_group_the_hotline_is_given_as_before(
     replies = (await response.json())["replies"]
     assert any(re.search(r"\d{4}", r["text"]) for r in replies)  # the hotline, no hand-off
     assert await handoff_ids(engine) == []
+
+
+async def test_the_telegram_staff_group_and_the_console_see_the_same_hand_offs(
+    aiohttp_client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    group = -1001112223334
+    settings = telegram_settings(engine.database.url, telegram, telegram_staff_chat_id=group)
+    client = await aiohttp_client(create_app(settings, engine))
+    await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
+    await login(client, "lan")
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    (handoff_id,) = await handoff_ids(engine)
+    assert QUESTION in telegram.sent_to(group)[-1].params["text"]
+    assert "Tôi 70 tuổi" in await (await client.get("/staff/inbox/list")).text()
+
+    await post(client, f"/staff/inbox/{handoff_id}/claim")
+    assert telegram.sent_to(group)[-1].params["text"].startswith("👤 Trần Thị Lan nhận xử lý")
+    await post(client, f"/staff/inbox/{handoff_id}/answer", text="Bác ra quầy 2")
+    assert "Bác ra quầy 2" in telegram.sent_to(group)[-1].params["text"]
+    assert "Bác ra quầy 2" in citizen.received()[-1]
+    await post(client, f"/staff/inbox/{handoff_id}/close")
+    assert "đã kết thúc" in telegram.sent_to(group)[-1].params["text"]

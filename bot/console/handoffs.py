@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import DATABASE, ENGINE
 from bot.console.live import HUB
-from bot.console.outbound import Config, send_to_contact
+from bot.console.outbound import Config, send_to_contact, tell_staff_room
 from bot.console.security import Me, now
 from bot.messages import Button, Incoming, Reply
 from bot.privacy import redact
@@ -25,6 +25,11 @@ from storage.models import Conversation, Handoff, HandoffClaim
 from storage.sessions import get_session
 
 CONSOLE = "console"  # the handler name of console messages in the event log
+# Staff-facing lines posted in the Telegram staff group, so it sees what the console did.
+ROOM_CLAIMED = "👤 {name} nhận xử lý #{id} (trang cán bộ)."
+ROOM_ANSWERED = "✅ {name} đã trả lời #{id} (trang cán bộ):\n{text}"
+ROOM_GUIDE = "📘 {name} đã gửi hướng dẫn “{title}” cho #{id}."
+ROOM_CLOSED = "✔️ {name} đã kết thúc #{id} (trang cán bộ)."
 MAX_ANSWER_CHARS = 4000
 
 
@@ -68,6 +73,7 @@ async def claim_handoff(app: Config, me: Me, handoff_id: int) -> str | None:
         await audit(session, now=at, account_id=me.account_id, actor=me.name,
                     action="claim", target=f"handoff:{handoff_id}")  # fmt: skip
     _poke(app)
+    await tell_staff_room(app, ROOM_CLAIMED.format(name=me.name, id=handoff_id))
     return None
 
 
@@ -91,7 +97,10 @@ async def answer_handoff(app: Config, me: Me, handoff_id: int, text: str) -> str
         f"{library.text('handoff_staff_says')}\n{text}",
         (Button(library.text("btn_menu"), action="menu"),),
     )
-    return await _deliver(app, handoff_id, channel, chat_id, [message], at)
+    problem = await _deliver(app, handoff_id, channel, chat_id, [message], at)
+    if problem is None:
+        await tell_staff_room(app, ROOM_ANSWERED.format(name=me.name, id=handoff_id, text=text))
+    return problem
 
 
 async def send_guide(app: Config, me: Me, handoff_id: int, guide_id: str) -> str | None:
@@ -113,7 +122,11 @@ async def send_guide(app: Config, me: Me, handoff_id: int, guide_id: str) -> str
             action="send_guide", target=f"handoff:{handoff_id}", detail=guide.id,
         )  # fmt: skip
         channel, chat_id = handoff.channel, handoff.chat_id
-    return await _deliver(app, handoff_id, channel, chat_id, replies, at)
+    problem = await _deliver(app, handoff_id, channel, chat_id, replies, at)
+    if problem is None:
+        line = ROOM_GUIDE.format(name=me.name, title=guide.title, id=handoff_id)
+        await tell_staff_room(app, line)
+    return problem
 
 
 async def close_handoff(app: Config, me: Me, handoff_id: int) -> str | None:
@@ -137,6 +150,7 @@ async def close_handoff(app: Config, me: Me, handoff_id: int) -> str | None:
         channel, chat_id = handoff.channel, handoff.chat_id
     problem = await send_to_contact(app, channel, chat_id, replies)
     _poke(app)
+    await tell_staff_room(app, ROOM_CLOSED.format(name=me.name, id=handoff_id))
     return problem
 
 

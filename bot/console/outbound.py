@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.app import DATABASE, SENDERS
+from bot.app import DATABASE, SENDERS, SETTINGS
 from bot.console import webchat
 from bot.console.live import HUB
 from bot.delivery import DeliveryError, RateLimited, Unreachable
@@ -63,3 +63,18 @@ async def send_to_contact(
         log.warning("console: could not send to %s:%s: %s", channel, chat_id, error)
         return "failed"
     return None
+
+
+STAFF_ROOM_CHANNEL = "telegram"  # where the staff group lives (handlers/handoff.py)
+
+
+async def tell_staff_room(app: Config, text: str) -> None:
+    """A line in the Telegram staff group, when there is one, so both places see the same."""
+    chat_id = app[SETTINGS].telegram_staff_chat_id
+    sender = app[SENDERS].get(STAFF_ROOM_CHANNEL)
+    if chat_id is None or sender is None:
+        return
+    try:
+        await sender.send(str(chat_id), [Reply(text)])
+    except DeliveryError as error:
+        log.warning("console: staff group unreachable: %s", error)
