@@ -14,7 +14,7 @@ STATUSES = ("open", "answered", "closed")
 
 
 async def filtered(
-    session: AsyncSession, today: date, status: str | None, overdue: bool, limit: int = 300
+    session: AsyncSession, today: date, status: str | None, overdue: bool, limit: int = 100
 ) -> list[tuple[Ticket, str | None]]:
     """Tickets with the name of who is in charge; overdue first, then by due date."""
     query = (

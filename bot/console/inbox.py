@@ -24,12 +24,25 @@ def routes(router: web.UrlDispatcher) -> None:
     router.add_get("/events", events)
 
 
-async def _list_context(request: web.Request) -> dict:
-    async with db(request) as session:
-        items = await open_items(session)
-        count, oldest = await waiting(session)
-    notice = request.query.get("notice", "")
-    return {"items": items, "waiting": count, "oldest": oldest, "now": now(), "notice": notice}
+LIST_TTL = 5.0  # seconds; the list is also recomputed at once when the inbox changes
+
+
+async def _list_context(request: web.Request, shared: bool = False) -> dict:
+    """The open hand-offs. Whole pages query afresh (and carry the live version they saw);
+    the fragment that every open inbox fetches at each event is computed once per worker."""
+    hub = hub_of(request)
+    version = hub.version
+
+    async def compute() -> tuple:
+        async with db(request) as session:
+            return await open_items(session), *await waiting(session)
+
+    if shared:
+        items, count, oldest = await hub.memo("inbox-list", compute, LIST_TTL)
+    else:
+        items, count, oldest = await compute()
+    return {"items": items, "waiting": count, "oldest": oldest, "now": now(),
+            "notice": request.query.get("notice", ""), "version": version}  # fmt: skip
 
 
 async def _thread_context(request: web.Request, handoff_id: int) -> dict:
@@ -63,7 +76,7 @@ async def inbox_page(request: web.Request) -> web.Response:
 
 @require(*STAFF_ROLES)
 async def list_fragment(request: web.Request) -> web.Response:
-    context = await _list_context(request)
+    context = await _list_context(request, shared=True)
     context["current"] = int(request.query.get("current", "0") or 0)
     return aiohttp_jinja2.render_template("_inbox_list.html", request, context)
 

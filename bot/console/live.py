@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -41,6 +43,8 @@ class Hub:
         self._last_event = self._last_audit = self._last_handoff = self._last_web = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._memo: dict[str, tuple[int, float, Any]] = {}
+        self._memo_locks: dict[str, asyncio.Lock] = {}
 
     async def start(self) -> None:
         async with self.database.session() as session:
@@ -60,7 +64,26 @@ class Hub:
                 await self._task
 
     def poke(self) -> None:
+        """A write of this worker: look now, and forget what the inbox looked like."""
+        self._memo = {k: v for k, v in self._memo.items() if v[0] < 0}
         self._wake.set()
+
+    async def memo(
+        self, key: str, compute: Callable[[], Awaitable[Any]], ttl: float, versioned: bool = True
+    ) -> Any:
+        """One computation shared by every page of this worker: 20 open inboxes refreshing
+        at the same event cost one query. `versioned` results also expire on any inbox change."""
+        version = self.version if versioned else -1
+        found = self._memo.get(key)
+        if found and found[0] == version and time.monotonic() - found[1] < ttl:
+            return found[2]
+        async with self._memo_locks.setdefault(key, asyncio.Lock()):
+            found = self._memo.get(key)
+            if found and found[0] == version and time.monotonic() - found[1] < ttl:
+                return found[2]
+            value = await compute()
+            self._memo[key] = (version, time.monotonic(), value)
+            return value
 
     def listen_inbox(self) -> asyncio.Queue[int | None]:
         queue: asyncio.Queue[int | None] = asyncio.Queue(QUEUE_SIZE)

@@ -7,6 +7,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.app import SETTINGS
+from bot.console.live import hub_of
 from bot.console.pages import db, engine_of, form, see_other
 from bot.console.security import STAFF_ROLES, me, now, require
 from storage.audit import audit
@@ -46,13 +47,21 @@ async def today_page(request: web.Request) -> web.Response:
             "satisfied": satisfied,
             "rated": rated,
             "satisfaction": round(100 * satisfied / rated) if rated else None,
-            "unknown": await unknown_questions(session, week_ago),
+            "unknown": await hub_of(request).memo(
+                "unknown-questions", lambda: _unknown(request, week_ago), 60, versioned=False
+            ),
             "today": local_today,
             "notice": request.query.get("notice", ""),
         }
     library = engine_of(request).library
     context["guides"] = sorted(library.guides.values(), key=lambda g: g.title)
     return aiohttp_jinja2.render_template("today.html", request, context)
+
+
+async def _unknown(request: web.Request, since: datetime) -> list[tuple[str, int]]:
+    """The week's questions without a guide: an aggregate worth computing once a minute."""
+    async with db(request) as session:
+        return await unknown_questions(session, since)
 
 
 @require(*STAFF_ROLES)

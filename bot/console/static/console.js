@@ -9,16 +9,18 @@
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
         if (html === null) return;
-        var wasAtBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        var list = el.querySelector(".thread");
+        var wasAtBottom = !list || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
         el.innerHTML = html;
         if (wasAtBottom) scrollThread();
       })
       .catch(function () {});
   }
 
+  // Only the thread's own box scrolls: the page (and a half-typed answer) stays where it is.
   function scrollThread() {
     var list = document.querySelector(".thread");
-    if (list && list.lastElementChild) list.lastElementChild.scrollIntoView({ block: "end" });
+    if (list) list.scrollTop = list.scrollHeight;
   }
 
   document.addEventListener("click", function (e) {
@@ -33,12 +35,10 @@
   var inbox = document.querySelector("[data-live]");
   if (inbox && window.EventSource) {
     var source = new EventSource(inbox.dataset.live);
-    var seen = null;
+    var seen = inbox.dataset.version;  // what the page showed when it was rendered
     source.addEventListener("inbox", function (e) {
       if (seen === e.data) return;
-      var first = seen === null;
       seen = e.data;
-      if (first) return;  // the page was rendered fresh just now
       refresh(document.getElementById("inbox-list"));
       refresh(document.getElementById("thread"));
     });
