@@ -175,3 +175,34 @@ async def test_login_never_sends_people_to_another_site(client, engine) -> None:
         )
         assert response.headers["Location"].startswith("/staff/"), target
         assert "evil" not in response.headers["Location"]
+
+
+async def test_admins_manage_accounts_in_the_console(client, aiohttp_client, engine) -> None:
+    await add_account(engine.database, "lan", "admin")
+    await login(client, "lan")
+    token = await page_csrf(client, "/staff/accounts")
+    form = {"csrf": token, "name": "Nguyễn Văn Bình", "login": "Binh", "role": "staff",
+            "password": "mat-khau-binh"}  # fmt: skip
+    added = await client.post("/staff/accounts", data=form, allow_redirects=False)
+    assert added.headers["Location"] == "/staff/accounts?notice=added"
+    again = await client.post("/staff/accounts", data=form, allow_redirects=False)
+    assert again.headers["Location"].endswith("notice=exists")
+    short = await client.post("/staff/accounts", allow_redirects=False,
+                              data={**form, "login": "x", "password": "ngan"})  # fmt: skip
+    assert short.headers["Location"].endswith("notice=invalid")
+    assert "Nguyễn Văn Bình" in await (await client.get("/staff/accounts")).text()
+
+    binh = await aiohttp_client(client.server)
+    assert (await login(binh, "binh", "mat-khau-binh")).status == 303
+    assert (await binh.get("/staff/accounts")).status == 403
+    async with engine.database.session() as session:
+        binh_id = (await account_by_login(session, "binh")).id
+    await client.post(f"/staff/accounts/{binh_id}/disable", data={"csrf": token})
+    assert (await binh.get("/staff/", allow_redirects=False)).status == 302
+    assert (await login(binh, "binh", "mat-khau-binh")).status == 401
+    await client.post(f"/staff/accounts/{binh_id}/enable", data={"csrf": token})
+    await client.post(f"/staff/accounts/{binh_id}/password",
+                      data={"csrf": token, "password": "mat-khau-moi-9"})  # fmt: skip
+    assert (await login(binh, "binh", "mat-khau-moi-9")).status == 303
+    audit = await (await client.get("/staff/audit?action=account")).text()
+    assert "login:binh" in audit and "disable" in audit

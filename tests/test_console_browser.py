@@ -191,6 +191,9 @@ async def test_a_day_at_the_console(console: Console, engine: Engine, telegram) 
     await console.shot(page, "audit")
     await page.goto(console.url("/staff/canned"))
     await console.shot(page, "canned")
+    await page.get_by_role("link", name="Quản trị").click()
+    await expect(page.locator("table.accounts")).to_contain_text("Trần Thị Lan")
+    await console.shot(page, "accounts")
     assert console.csp_errors == []
 
 

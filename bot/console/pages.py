@@ -10,6 +10,7 @@ from bot.app import DATABASE, ENGINE, SETTINGS
 
 def add_routes(console: web.Application) -> None:
     from bot.console import (
+        accounts,
         audit_page,
         canned,
         contacts,
@@ -22,7 +23,7 @@ def add_routes(console: web.Application) -> None:
     )
 
     for module in (login, today, inbox, canned, tickets, supportlog, contacts, audit_page,
-                   volunteer):  # fmt: skip
+                   accounts, volunteer):  # fmt: skip
         module.routes(console.router)
 
 
