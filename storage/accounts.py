@@ -115,6 +115,11 @@ async def live_session(
     return row, account
 
 
+async def purge_sessions(session: AsyncSession, idle_before: datetime) -> None:
+    """Sessions nobody used since then are gone for good (they expire on use anyway)."""
+    await session.execute(delete(ConsoleSession).where(ConsoleSession.last_seen_at < idle_before))
+
+
 async def close_session(session: AsyncSession, token: str) -> None:
     hashed = token_hash(token)
     await session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == hashed))

@@ -6,6 +6,7 @@ from datetime import timedelta
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot.app import SETTINGS
 from bot.console import security
 from bot.console.pages import db, form, see_other
 from storage.accounts import (
@@ -14,6 +15,7 @@ from storage.accounts import (
     clear_failures,
     close_session,
     open_session,
+    purge_sessions,
     recent_failures,
     record_failure,
 )
@@ -78,6 +80,8 @@ async def login(request: web.Request) -> web.StreamResponse:
             token, csrf = security.new_token(), security.new_token()
             await open_session(session, account, token, csrf, now)
             await clear_failures(session, username, now - timedelta(days=2))
+            idle = timedelta(hours=request.config_dict[SETTINGS].console_session_hours)
+            await purge_sessions(session, now - idle)
             await audit(session, now=now, account_id=account.id, actor=account.login,
                         action="login", detail=address)  # fmt: skip
             role = account.role

@@ -16,6 +16,7 @@ from bot.messages import Reply
 from storage.accounts import list_accounts
 from storage.audit import audit
 from storage.console_tickets import STATUSES, assign, assignee_of, filtered
+from storage.conversations import get_contact
 from storage.models import ConsoleAccount, Ticket
 from storage.tickets import answer_ticket, close_ticket, find_ticket
 
@@ -58,6 +59,9 @@ async def ticket_page(request: web.Request) -> web.Response:
     async with db(request) as session, session.begin():
         ticket = await _ticket_or_404(session, request.match_info["number"])
         assigned = await assignee_of(session, ticket.id or 0)
+        contact = None
+        if ticket.chat_id is not None:
+            contact = await get_contact(session, ticket.channel, ticket.chat_id)
         accounts = [
             (account, name)
             for account, name in await list_accounts(session)
@@ -68,6 +72,7 @@ async def ticket_page(request: web.Request) -> web.Response:
     context = {
         "t": ticket,
         "assigned": assigned,
+        "contact_id": contact.id if contact else None,
         "accounts": accounts,
         "today": _today(request),
         "notice": request.query.get("notice", ""),
