@@ -101,18 +101,26 @@ async def open_session(session: AsyncSession, account: ConsoleAccount, token: st
 
 async def live_session(
     session: AsyncSession, token: str, now: datetime, idle: timedelta
-) -> tuple[ConsoleSession, ConsoleAccount] | None:
-    """The session behind a cookie and its account, if neither expired nor disabled."""
-    row = await session.get(ConsoleSession, token_hash(token))
+) -> tuple[ConsoleSession, ConsoleAccount, str] | None:
+    """The session behind a cookie, its account and the person's name, in one query; None when
+    expired (then deleted) or the account is disabled."""
+    row = (
+        await session.execute(
+            select(ConsoleSession, ConsoleAccount, StaffMember.name)
+            .join(ConsoleAccount, ConsoleAccount.id == ConsoleSession.account_id)
+            .outerjoin(StaffMember, StaffMember.id == ConsoleAccount.staff_id)
+            .where(ConsoleSession.token_hash == token_hash(token))
+        )
+    ).first()
     if row is None:
         return None
-    if now - row.last_seen_at > idle:
-        await session.delete(row)
+    found, account, name = row
+    if now - found.last_seen_at > idle:
+        await session.delete(found)
         return None
-    account = await session.get(ConsoleAccount, row.account_id)
-    if account is None or account.disabled:
+    if account.disabled:
         return None
-    return row, account
+    return found, account, name or account.login
 
 
 async def purge_sessions(session: AsyncSession, idle_before: datetime) -> None:

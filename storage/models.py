@@ -370,3 +370,7 @@ class TicketAssignee(SQLModel, table=True):
     ticket_id: int = Field(primary_key=True, foreign_key="ticket.id", ondelete="CASCADE")
     account_id: int = Field(foreign_key="consoleaccount.id", ondelete="CASCADE")
     assigned_at: datetime = _when()
+
+
+# The console's ticket list reads open-and-overdue, then the rest, each in due-date order.
+Index("ix_ticket_status_due", Ticket.status, Ticket.due)

@@ -55,7 +55,7 @@ async def test_accounts_sessions_and_failures(database: Database) -> None:
     assert volunteer.login == "tv05"
     async with database.session() as session, session.begin():
         found = await live_session(session, "token-1", NOW + timedelta(hours=1), timedelta(hours=9))
-        assert found is not None and found[1].login == "lan"
+        assert found is not None and found[1].login == "lan" and found[2] == "Lan"
         assert await live_session(session, "token-1", NOW + timedelta(hours=10),
                                   timedelta(hours=9)) is None  # fmt: skip
     async with database.session() as session, session.begin():

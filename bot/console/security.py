@@ -25,7 +25,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.app import DATABASE, SETTINGS
-from storage.accounts import ADMIN, STAFF, VOLUNTEER, live_session, name_of
+from storage.accounts import ADMIN, STAFF, VOLUNTEER, live_session
 
 log = logging.getLogger(__name__)
 
@@ -173,14 +173,15 @@ async def _load_me(request: web.Request) -> Me | None:
     settings = request.config_dict[SETTINGS]
     idle = timedelta(hours=settings.console_session_hours)
     at = now()
-    async with request.config_dict[DATABASE].session() as session, session.begin():
+    async with request.config_dict[DATABASE].session() as session:
         found = await live_session(session, token, at, idle)
         if found is None:
+            await session.commit()  # an expired session was deleted
             return None
-        row, account = found
-        if at - row.last_seen_at > TOUCH_EVERY:
+        row, account, name = found
+        if at - row.last_seen_at > TOUCH_EVERY:  # a write at most once a minute per session
             row.last_seen_at = at
-        name = await name_of(session, account)
+            await session.commit()
         return Me(account.id or 0, account.staff_id, account.login, name, account.role, row.csrf)
 
 

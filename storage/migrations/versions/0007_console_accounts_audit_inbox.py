@@ -122,9 +122,12 @@ def upgrade() -> None:
         sa.Column("assigned_at", WHEN, nullable=False),
         sa.PrimaryKeyConstraint("ticket_id"),
     )
+    # The console's ticket list: open and overdue first, each part in due-date order.
+    op.create_index("ix_ticket_status_due", "ticket", ["status", "due"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_status_due", "ticket")
     for table in (
         "ticketassignee",
         "webchatmessage",
