@@ -15,6 +15,7 @@ process, and measures from this one:
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import os
 import random
@@ -162,20 +163,20 @@ async def citizens(base: str, seconds: float, latencies: list[float]) -> None:
 
 
 class Inbox:
-    """One open console: its live stream, and the list it fetches on every event."""
+    """One open console: its live stream, which carries the list at every change."""
 
     def __init__(self, base: str, http: aiohttp.ClientSession):
         self.base, self.http = base, http
         self.seen: dict[str, float] = {}
 
     async def run(self) -> None:
+        """As the page does: each event carries the list (the page puts it in place)."""
         async with self.http.get(f"{self.base}/staff/events") as stream:
             async for line in stream.content:
                 if line.startswith(b"data:"):
-                    async with self.http.get(f"{self.base}/staff/inbox/list") as page:
-                        text = await page.text()
+                    html = json.loads(line[5:])["html"]
                     at = time.time()
-                    for marker in re.findall(r"bench-(\d+)", text):
+                    for marker in re.findall(r"bench-(\d+)", html):
                         self.seen.setdefault(marker, at)
 
 

@@ -1,5 +1,7 @@
 """/staff/inbox: every open hand-off from every channel, live; a thread to answer in."""
 
+import asyncio
+
 import aiohttp_jinja2
 from aiohttp import web
 
@@ -140,19 +142,37 @@ async def close(request: web.Request) -> web.Response:
     return _back(handoff_id, problem, "closed")
 
 
+STREAM_SECONDS = 300  # then the browser reconnects, and its session is checked again
+
+
+async def _list_event(request: web.Request) -> dict:
+    """The list as every open inbox shows it, rendered once per worker and change."""
+    hub = hub_of(request)
+
+    async def compute() -> dict:
+        context = await _list_context(request, shared=True)
+        context["current"] = 0
+        html = aiohttp_jinja2.render_string("_inbox_list.html", request, context)
+        return {"version": hub.version, "html": html}
+
+    return await hub.memo("inbox-event", compute, LIST_TTL)
+
+
 @require(*STAFF_ROLES)
 async def events(request: web.Request) -> web.StreamResponse:
-    """Server-sent `inbox` events: the page fetches the fresh list (and thread) on each."""
+    """Server-sent `inbox` events carrying the fresh list, so open inboxes need not ask for it;
+    a page with a thread open fetches that thread."""
     hub = hub_of(request)
     queue = hub.listen_inbox()
     response = await open_stream(request)
+    until = asyncio.get_running_loop().time() + STREAM_SECONDS
     try:
-        await send_event(response, "inbox", hub.version)
+        await send_event(response, "inbox", await _list_event(request))
         while True:
-            alive, version = await next_item(queue, response)
+            alive, _ = await next_item(queue, response, until)
             if not alive:
                 break
-            await send_event(response, "inbox", version)
+            await send_event(response, "inbox", await _list_event(request))
     except ConnectionResetError:
         pass
     finally:

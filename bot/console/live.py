@@ -220,11 +220,18 @@ async def send_event(
     await response.write(lines.encode())
 
 
-async def next_item(queue: asyncio.Queue, response: web.StreamResponse) -> tuple[bool, Any]:
-    """(True, item) for an item; keep-alive comments meanwhile; (False, None) at shutdown."""
+async def next_item(
+    queue: asyncio.Queue, response: web.StreamResponse, until: float | None = None
+) -> tuple[bool, Any]:
+    """(True, item) for an item; keep-alive comments meanwhile; (False, None) at shutdown or
+    once the loop's clock passes `until` (the browser then reconnects, and is checked again)."""
+    loop = asyncio.get_running_loop()
     while True:
+        wait = KEEPALIVE_SECONDS if until is None else min(KEEPALIVE_SECONDS, until - loop.time())
+        if wait <= 0:
+            return False, None
         try:
-            item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+            item = await asyncio.wait_for(queue.get(), wait)
         except TimeoutError:
             await response.write(b": keep-alive\n\n")
             continue

@@ -37,9 +37,16 @@
     var source = new EventSource(inbox.dataset.live);
     var seen = inbox.dataset.version;  // what the page showed when it was rendered
     source.addEventListener("inbox", function (e) {
-      if (seen === e.data) return;
-      seen = e.data;
-      refresh(document.getElementById("inbox-list"));
+      var data;
+      try { data = JSON.parse(e.data); } catch (err) { return; }
+      var list = document.getElementById("inbox-list");
+      if (list && typeof data.html === "string") {
+        list.innerHTML = data.html;  // rendered and escaped by the server
+        var current = list.querySelector('[data-handoff="' + inbox.dataset.current + '"]');
+        if (current) current.parentNode.classList.add("current");
+      }
+      if (String(data.version) === seen) return;
+      seen = String(data.version);
       refresh(document.getElementById("thread"));
     });
     window.addEventListener("pagehide", function () { source.close(); });
