@@ -1,4 +1,4 @@
-"""Jinja filters of the console: local times, ages, channel names."""
+"""Jinja filters of the console: local times, minutes since, channel names."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -23,21 +23,13 @@ def local(context: Any, value: datetime | None, pattern: str = "%H:%M %d/%m/%Y")
     return value.astimezone(ZoneInfo(context.get("tz") or "UTC")).strftime(pattern)
 
 
-def age(value: datetime | None) -> str:
-    """'5 phút', '2 giờ 10 phút', '3 ngày': how long ago."""
-    if value is None:
-        return "—"
-    minutes = max(0, int((datetime.now(UTC) - value).total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} phút"
-    if minutes < 24 * 60:
-        hours, rest = divmod(minutes, 60)
-        return f"{hours} giờ {rest} phút" if rest else f"{hours} giờ"
-    return f"{minutes // (24 * 60)} ngày"
+def minutes_since(value: datetime) -> int:
+    """Whole minutes from then to now (the `age` macro in _macros.html puts it in words)."""
+    return max(0, int((datetime.now(UTC) - value).total_seconds() // 60))
 
 
 def channel_name(value: str | None) -> str:
     return CHANNELS.get(value or "", value or "—")
 
 
-FILTERS = {"local": local, "age": age, "channel": channel_name}
+FILTERS = {"local": local, "minutes_since": minutes_since, "channel": channel_name}
