@@ -106,7 +106,7 @@ async def test_a_day_at_the_console(console: Console, engine: Engine, telegram) 
     citizen = TelegramCitizen(console.http, telegram)
     await citizen.say("gặp cán bộ")
     await citizen.say(QUESTION)
-    await expect(page.locator(".items")).to_contain_text("Tôi 70 tuổi", timeout=5_000)
+    await expect(page.locator(".items")).to_contain_text("Tôi 70 tuổi")
     await expect(page.locator(".counter")).to_contain_text("1 người đang chờ")
     await console.shot(page, "inbox")
 
@@ -119,7 +119,7 @@ async def test_a_day_at_the_console(console: Console, engine: Engine, telegram) 
     assert "Bác mang giấy tờ ra Trung tâm" in citizen.received()[-1]
     # The citizen's reply shows up in the open thread by itself.
     await citizen.say("Dạ cảm ơn cán bộ")
-    await expect(page.locator(".thread")).to_contain_text("Dạ cảm ơn cán bộ", timeout=5_000)
+    await expect(page.locator(".thread")).to_contain_text("Dạ cảm ơn cán bộ")
 
     # A web-chat citizen: the answer appears on their open page, and again after a reload.
     web = await console.new_page()
@@ -135,7 +135,7 @@ async def test_a_day_at_the_console(console: Console, engine: Engine, telegram) 
     await page.locator(".items a", has_text="đổi tên trên VNeID").click()
     await page.fill("textarea[name=text]", "Bạn ra quầy số 2 mang theo CCCD nhé")
     await page.get_by_role("button", name="Gửi", exact=True).click()
-    await expect(web.locator(".msg.staff")).to_contain_text("quầy số 2", timeout=5_000)
+    await expect(web.locator(".msg.staff")).to_contain_text("quầy số 2")
     await console.shot(web, "webchat-answer")
     await web.reload()
     await expect(web.locator(".msg.staff")).to_contain_text("quầy số 2")

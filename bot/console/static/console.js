@@ -3,12 +3,14 @@
 (function () {
   "use strict";
 
+  // Two quick events can make two fetches whose answers cross: only the latest one is shown.
   function refresh(el) {
     if (!el || !el.dataset.src) return Promise.resolve();
+    var ticket = (el.refreshes = (el.refreshes || 0) + 1);
     return fetch(el.dataset.src, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (r) { return r.ok ? r.text() : null; })
       .then(function (html) {
-        if (html === null) return;
+        if (html === null || ticket !== el.refreshes) return;
         var list = el.querySelector(".thread");
         var wasAtBottom = !list || list.scrollHeight - list.scrollTop - list.clientHeight < 40;
         el.innerHTML = html;
