@@ -206,3 +206,18 @@ async def test_admins_manage_accounts_in_the_console(client, aiohttp_client, eng
     assert (await login(binh, "binh", "mat-khau-moi-9")).status == 303
     audit = await (await client.get("/staff/audit?action=account")).text()
     assert "login:binh" in audit and "disable" in audit
+
+
+def test_every_console_view_checks_the_role_on_the_server(engine) -> None:
+    app = create_app(Settings(database_url=engine.database.url), engine)
+    console = next(r._app for r in app.router.resources() if hasattr(r, "_app"))
+    open_views = {
+        (route.method, route.resource.canonical)
+        for route in console.router.routes()
+        if route.method != "HEAD" and not hasattr(route.handler, "__wrapped__")
+    }
+    # Logout needs a session and its CSRF token (the middleware), only no particular role.
+    assert open_views == {
+        ("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout"),
+        ("GET", "/staff/static"),
+    }  # fmt: skip
