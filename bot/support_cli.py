@@ -194,7 +194,7 @@ def staff_add(
         from bot.console.cli import add_login, read_password
 
         password = read_password(password_stdin)
-        add_login(name, login, role, password, channel if chat_id else None, chat_id)
+        add_login(name, login, role, password, channel if chat_id else None, chat_id, code)
         return
     _add_member("staff", name, channel if chat_id else None, chat_id, code)
 

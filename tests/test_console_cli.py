@@ -62,3 +62,15 @@ def test_console_logins_from_the_command_line(tmp_path: Path) -> None:
     assert linked.returncode == 0, linked.stderr
     listing = run(["staff", "list"], tmp_path).stdout
     assert listing.count("Lê Văn Tư") == 1, listing
+
+
+def test_a_volunteer_login_keeps_their_code(tmp_path: Path) -> None:
+    added = run(
+        ["staff", "add", "Lê Văn Tư", "--login", "tv05", "--role", "volunteer", "--code", "tv05",
+         "--password-stdin"],
+        tmp_path,
+        stdin="mat-khau-dai-1\n",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    listing = run(["staff", "list"], tmp_path).stdout
+    assert "volunteer" in listing and "TV05" in listing

@@ -40,8 +40,9 @@ def add_login(
     password: str,
     channel: str | None = None,
     chat_id: str | None = None,
+    code: str | None = None,
 ) -> None:
-    """A console login for a (new or existing, by chat id) staff member."""
+    """A console login for a (new, or existing by chat id or code) staff member or volunteer."""
     from bot.console.security import hash_password
     from bot.support_cli import _now, _run
     from storage.accounts import ROLES, VOLUNTEER, create_account
@@ -54,10 +55,10 @@ def add_login(
 
     async def work(session: AsyncSession, settings: Settings) -> Any:
         member = None
-        if chat_id:
+        if chat_id or code:
             member = await add_member(
                 session, name=name, role=VOLUNTEER if role == VOLUNTEER else "staff",
-                now=_now(), channel=channel, chat_id=chat_id,
+                now=_now(), channel=channel, chat_id=chat_id, code=code,
             )  # fmt: skip
         try:
             return await create_account(
