@@ -7,6 +7,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.channels.base import all_channels
+from bot.console import setup_console
 from bot.engine import Engine
 from bot.library import Library, load_library
 from bot.settings import Settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app.router.add_get("/healthz", healthz)
     for channel in all_channels():
         channel.setup(app)  # each decides from its own settings whether it runs
+    setup_console(app)  # /staff/ console; the web chat's live staff answers
 
     async def close_database(app: web.Application) -> None:
         await app[DATABASE].close()

@@ -11,6 +11,7 @@ import typer
 from bot.campaigns.cli import register as register_campaign_commands
 from bot.channels.cli import register as register_channel_commands
 from bot.cli_library import load_library_or_exit
+from bot.console.cli import register as register_console_commands
 from bot.ops_cli import register as register_ops_commands
 from bot.posters.cli import register as register_poster_commands
 from bot.settings import get_settings
@@ -31,6 +32,7 @@ register_ops_commands(app, db_app)  # doctor, backup, restore, db copy
 register_channel_commands(app)  # troly telegram ..., troly zalo ...: each channel's own verbs
 register_survey_commands(app)  # survey list|open|close|status|results
 register_poster_commands(app)  # poster counter|guide|all|procedures
+register_console_commands(app)  # staff password, staff disable (console logins)
 
 
 def _setup_logging() -> None:

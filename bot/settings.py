@@ -85,6 +85,11 @@ class Settings(BaseSettings):
             return "telegram", str(self.telegram_staff_chat_id)
         return None
 
+    # Staff console (issue 13): a login ends after this much inactivity; behind a reverse proxy,
+    # trust its X-Forwarded-For (brute-force counting) and X-Forwarded-Proto (Secure cookie).
+    console_session_hours: float = 9.0
+    console_trust_proxy: bool = False
+
     @field_validator("database_url")
     @classmethod
     def use_async_driver(cls, url: str) -> str:

@@ -183,8 +183,19 @@ def staff_add(
     channel: ChannelOption = "telegram",
     chat_id: ChatIdOption = None,
     code: Annotated[str | None, typer.Option(help="Short code, optional.")] = None,
+    login: Annotated[str | None, typer.Option(help="A staff console login (/staff/).")] = None,
+    role: Annotated[str, typer.Option(help="Console role: admin, staff or volunteer.")] = "staff",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the console password from stdin.")
+    ] = False,
 ) -> None:
-    """Register a staff member (staff group, staff commands, reports)."""
+    """Register a staff member (staff group, staff commands, reports); --login: a console login."""
+    if login:
+        from bot.console.cli import add_login, read_password
+
+        password = read_password(password_stdin)
+        add_login(name, login, role, password, channel if chat_id else None, chat_id, code)
+        return
     _add_member("staff", name, channel if chat_id else None, chat_id, code)
 
 

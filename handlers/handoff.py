@@ -12,6 +12,7 @@ from bot.outbound import AfterSent, Outbound
 from bot.workdays import WorkCalendar
 from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
+from storage.accounts import console_staff_exists
 from storage.models import SessionGuide
 from storage.sessions import get_handoff, get_session, open_handoff
 from storage.tickets import remember_thread
@@ -94,7 +95,7 @@ def out_of_hours_note(turn: Turn) -> str | None:
 async def contact_staff(turn: Turn) -> Replies:
     hotline = str(turn.library.profile.get("hotline", ""))
     call = Button(turn.text("btn_call"), phone=hotline)
-    if reachable_staff_room(turn) is None:
+    if reachable_staff_room(turn) is None and not await console_staff_exists(turn.session):
         turn.note("handoff", outcome="contact")
         return [Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", "menu")))]
     turn.note("handoff", outcome="asked")
@@ -136,7 +137,13 @@ async def hand_off(turn: Turn) -> Replies | None:
         if room is not None:
             await remember_thread(session, room[0], ids, handoff_id=handoff_id)
 
-    if not post_to_staff(turn, f"{post}\n{HOW_TO_ANSWER}", remember, failed=unavailable):
+    # The staff console's inbox shows every hand-off: without the group it still gets answered.
+    console = await console_staff_exists(turn.session)
+    text = f"{post}\n{HOW_TO_ANSWER}"
+    if (
+        not post_to_staff(turn, text, remember, failed=None if console else unavailable)
+        and not console
+    ):
         turn.note("handoff", outcome="failed")
         turn.state.mode = None
         return unavailable

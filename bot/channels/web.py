@@ -21,6 +21,11 @@ RETRY_AFTER_SECONDS = 3  # the page sends a kept message again after this, then 
 
 
 LIMITER = web.AppKey("web_chat_limiter", object)
+# Scripts and styles from this server only; EventSource and fetch to it; reply images anywhere.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' https: data:; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
 
 
 def setup(app: web.Application) -> None:
@@ -39,7 +44,8 @@ def setup(app: web.Application) -> None:
 
 
 async def index(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+    headers = {"Cache-Control": "no-cache", "Content-Security-Policy": CSP}
+    return web.FileResponse(STATIC / "index.html", headers=headers)
 
 
 def _bad_request(message: str) -> web.Response:

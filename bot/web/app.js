@@ -27,7 +27,7 @@
   }
 
   function render(reply) {
-    bubble(reply.text, "bot");
+    bubble(reply.text, reply.from === "staff" ? "bot staff" : "bot");
     if (reply.image) {
       var img = document.createElement("img");
       img.className = "reply";
@@ -98,6 +98,32 @@
     send({ text: text }, text);
   });
 
+  // Staff answers arrive with no request open: the history first, then live (server-sent events).
+  var shown = {};
+  var lastId = 0;
+  function staffMessage(message) {
+    if (!message.id || shown[message.id]) return;
+    shown[message.id] = true;
+    lastId = Math.max(lastId, message.id);
+    render(message);
+  }
+  function listen() {
+    if (!window.EventSource) return;
+    var q = "?session=" + encodeURIComponent(session) + "&after=" + lastId;
+    var source = new EventSource("/api/chat/events" + q);
+    source.addEventListener("message", function (e) {
+      try { staffMessage(JSON.parse(e.data)); } catch (err) { /* a broken event is skipped */ }
+    });
+    window.addEventListener("pagehide", function () { source.close(); });
+  }
+
   var start = new URLSearchParams(location.search).get("start");
-  send(start ? { start: start } : { text: "/start" });
+  send(start ? { start: start } : { text: "/start" })
+    .then(function () {
+      return fetch("/api/chat/history?session=" + encodeURIComponent(session))
+        .then(function (r) { return r.ok ? r.json() : { messages: [] }; })
+        .then(function (data) { (data.messages || []).forEach(staffMessage); })
+        .catch(function () {});
+    })
+    .then(listen);
 })();

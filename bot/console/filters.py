@@ -1,0 +1,35 @@
+"""Jinja filters of the console: local times, minutes since, channel names."""
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import pass_context
+
+CHANNELS = {
+    "telegram": "Telegram",
+    "zalo": "Zalo OA",
+    "zalo_bot": "Zalo Bot",
+    "messenger": "Messenger",
+    "web": "Web",
+    "test": "Thử",
+}
+
+
+@pass_context
+def local(context: Any, value: datetime | None, pattern: str = "%H:%M %d/%m/%Y") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(context.get("tz") or "UTC")).strftime(pattern)
+
+
+def minutes_since(value: datetime) -> int:
+    """Whole minutes from then to now (the `age` macro in _macros.html puts it in words)."""
+    return max(0, int((datetime.now(UTC) - value).total_seconds() // 60))
+
+
+def channel_name(value: str | None) -> str:
+    return CHANNELS.get(value or "", value or "—")
+
+
+FILTERS = {"local": local, "minutes_since": minutes_since, "channel": channel_name}

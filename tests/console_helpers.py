@@ -1,0 +1,101 @@
+"""Helpers of the console tests: accounts straight into the database, a logged-in client."""
+
+import re
+from datetime import UTC, datetime
+
+from aiohttp.test_utils import TestClient
+
+from bot.console.security import hash_password
+from storage.accounts import create_account
+from storage.db import Database
+
+PASSWORD = "mat-khau-dai-1"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+async def add_account(
+    database: Database, login: str, role: str = "staff", name: str | None = None,
+    password: str = PASSWORD,
+) -> int:  # fmt: skip
+    async with database.session() as session, session.begin():
+        account = await create_account(
+            session, name=name or login.title(), login=login, role=role,
+            password_hash=hash_password(password), now=datetime.now(UTC),
+        )  # fmt: skip
+        return account.id or 0
+
+
+def csrf_in(html: str) -> str:
+    found = _CSRF.search(html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+async def login(client: TestClient, username: str, password: str = PASSWORD):
+    """POST the login form as a browser would; returns the response (not followed)."""
+    page = await client.get("/staff/login")
+    token = csrf_in(await page.text())
+    return await client.post(
+        "/staff/login",
+        data={"csrf": token, "username": username, "password": password, "next": "/staff/"},
+        allow_redirects=False,
+    )
+
+
+async def page_csrf(client: TestClient, path: str = "/staff/") -> str:
+    response = await client.get(path)
+    assert response.status == 200, path
+    return csrf_in(await response.text())
+
+
+SECRET = "console-secret"
+
+
+def telegram_settings(database_url: str, telegram, **extra: object):
+    from bot.settings import Settings
+
+    return Settings(
+        database_url=database_url,
+        telegram_token=telegram.token,
+        telegram_api_url=telegram.base_url,
+        telegram_secret=SECRET,
+        **extra,
+    )
+
+
+class TelegramCitizen:
+    """A person writing to the bot on the fake Telegram, through the app's webhook."""
+
+    def __init__(self, client: TestClient, telegram, chat_id: int = 5550777):
+        from tests.fake_telegram import Updates
+
+        self.client, self.telegram, self.chat_id = client, telegram, chat_id
+        self.updates = Updates()
+
+    async def say(self, text: str) -> list[str]:
+        before = len(self.telegram.sent_to(self.chat_id))
+        response = await self.client.post(
+            "/webhook/telegram",
+            json=self.updates.private(self.chat_id, text),
+            headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+        )
+        assert response.status == 200
+        return [c.params.get("text", "") for c in self.telegram.sent_to(self.chat_id)[before:]]
+
+    def received(self) -> list[str]:
+        return [c.params.get("text", "") for c in self.telegram.sent_to(self.chat_id)]
+
+
+async def read_event(response, timeout: float = 5.0) -> tuple[str, str]:
+    """The next server-sent event (name, data), skipping comments and retry lines."""
+    import asyncio
+
+    name, data = "message", ""
+    while True:
+        line = (await asyncio.wait_for(response.content.readline(), timeout)).decode().rstrip("\n")
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            data = line[6:]
+        elif line == "" and data:
+            return name, data

@@ -1,0 +1,219 @@
+"""The inbox over HTTP: a Telegram citizen's hand-off, claimed, answered, guided and closed from
+the console (fake Telegram shows what the citizen got); the web chat's stored live answers; the
+reply window; live events."""
+
+import asyncio
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from bot.app import create_app
+from bot.engine import Engine
+from bot.settings import Settings
+from storage.models import AuditEvent, Contact, Conversation, Handoff
+from tests.console_helpers import (
+    TelegramCitizen,
+    add_account,
+    login,
+    page_csrf,
+    read_event,
+    telegram_settings,
+)
+from tests.fake_telegram import FakeTelegram
+
+QUESTION = "Tôi 70 tuổi, không có điện thoại thông minh thì làm căn cước sao?"
+
+
+@pytest.fixture
+async def telegram() -> FakeTelegram:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram):
+    # No staff group: a centre that answers from the browser only.
+    app = create_app(telegram_settings(engine.database.url, telegram), engine)
+    client = await aiohttp_client(app)
+    await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
+    await login(client, "lan")
+    return client
+
+
+async def handoff_ids(engine: Engine) -> list[int]:
+    async with engine.database.session() as session:
+        return list((await session.execute(select(Handoff.id).order_by(Handoff.id))).scalars())
+
+
+async def post(client, path: str, **fields: str):
+    token = await page_csrf(client, "/staff/inbox")
+    return await client.post(path, data={"csrf": token, **fields}, allow_redirects=False)
+
+
+async def test_telegram_citizen_is_answered_guided_and_closed_from_the_console(
+    client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    citizen = TelegramCitizen(client, telegram)
+    assert "cán bộ" in "\n".join(await citizen.say("gặp cán bộ"))
+    sent = await citizen.say(QUESTION)
+    assert "Tôi đã chuyển câu hỏi cho cán bộ" in "\n".join(sent)
+    (handoff_id,) = await handoff_ids(engine)
+
+    inbox = await (await client.get("/staff/inbox")).text()
+    assert "1</b> người đang chờ" in inbox
+    assert "Tôi 70 tuổi" in inbox and "Telegram" in inbox
+    page = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
+    assert 'name="text"' in page and ">Gửi</button>" in page
+
+    response = await post(client, f"/staff/inbox/{handoff_id}/answer",
+                          text="Bác mang giấy tờ ra Trung tâm, cán bộ làm giúp ạ")  # fmt: skip
+    assert response.status == 303 and "notice=sent" in response.headers["Location"]
+    answer = citizen.received()[-1]
+    assert "Bác mang giấy tờ ra Trung tâm" in answer and "trả lời" in answer
+
+    # The citizen's next message lands in the same thread; the staff answer is in it too.
+    await citizen.say("Cảm ơn, mấy giờ Trung tâm mở cửa?")
+    thread = await (await client.get(f"/staff/inbox/{handoff_id}/thread")).text()
+    assert "mấy giờ Trung tâm mở cửa" in thread and "Bác mang giấy tờ" in thread
+    assert await handoff_ids(engine) == [handoff_id]
+
+    response = await post(client, f"/staff/inbox/{handoff_id}/guide", guide="vneid-cai-dat")
+    assert "notice=guide_sent" in response.headers["Location"]
+    step = telegram.sent_to(citizen.chat_id)[-1]
+    assert "Bước 1/3" in step.params["text"]
+    assert any(b["text"].startswith("Tiếp") for b in step.buttons)
+
+    response = await post(client, f"/staff/inbox/{handoff_id}/close")
+    assert response.headers["Location"] == "/staff/inbox?notice=closed"
+    closing = "\n".join(citizen.received()[-2:])
+    assert "kết thúc" in closing and "giúp được bạn" in closing
+    async with engine.database.session() as session:
+        handoff = await session.get(Handoff, handoff_id)
+        assert handoff.closed_at is not None and handoff.first_response_at is not None
+        state = await session.get(Conversation, ("telegram", str(citizen.chat_id)))
+        assert state.mode is None
+        actions = (await session.execute(select(AuditEvent.action))).scalars().all()
+    assert {"open", "answer", "send_guide", "close"} <= set(actions)
+    assert "0</b> người đang chờ" in await (await client.get("/staff/inbox")).text()
+
+
+async def test_claims_show_who_has_it_and_canned_answers_are_offered(
+    client, aiohttp_client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    (handoff_id,) = await handoff_ids(engine)
+    token = await page_csrf(client, "/staff/canned")
+    await client.post("/staff/canned", data={"csrf": token, "title": "Giờ mở cửa",
+                                             "text": "Trung tâm mở cửa 7:30-17:00."})  # fmt: skip
+    await post(client, f"/staff/inbox/{handoff_id}/claim")
+
+    other = await aiohttp_client(client.server)
+    await add_account(engine.database, "binh", "staff", "Nguyễn Văn Bình")
+    await login(other, "binh")
+    listing = await (await other.get("/staff/inbox/list")).text()
+    assert "Trần Thị Lan đang xử lý" in listing
+    page = await (await other.get(f"/staff/inbox/{handoff_id}")).text()
+    assert 'data-insert="Trung tâm mở cửa 7:30-17:00."' in page
+
+
+async def test_web_chat_citizen_gets_the_answer_live_and_in_the_history(
+    client, engine: Engine
+) -> None:
+    session = "wtest123"
+    for text in ("gặp cán bộ", QUESTION):
+        await client.post("/api/chat", json={"session": session, "text": text})
+    (handoff_id,) = await handoff_ids(engine)
+    events = await client.get(f"/api/chat/events?session={session}")
+    assert events.headers["Content-Type"].startswith("text/event-stream")
+    await post(client, f"/staff/inbox/{handoff_id}/answer", text="Bác ra quầy số 2 nhé")
+    name, data = await read_event(events)
+    assert name == "message"
+    message = json.loads(data)
+    assert "Bác ra quầy số 2 nhé" in message["text"] and message["from"] == "staff"
+    events.close()
+    history = await (await client.get(f"/api/chat/history?session={session}")).json()
+    assert [m["id"] for m in history["messages"]] == [message["id"]]
+    assert (await client.get("/api/chat/history?session=../x")).status == 400
+    # Another page (another session) sees nothing of it.
+    other = await (await client.get("/api/chat/history?session=wother")).json()
+    assert other["messages"] == []
+
+
+async def test_the_open_inbox_hears_of_a_new_hand_off_at_once(
+    client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    events = await client.get("/staff/events")
+    name, first = await read_event(events)
+    assert name == "inbox"
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    started = asyncio.get_running_loop().time()
+    await citizen.say(QUESTION)
+    name, later = await read_event(events, timeout=3)
+    while "Tôi 70 tuổi" not in json.loads(later)["html"]:  # "gặp cán bộ" made an event too
+        name, later = await read_event(events, timeout=3)
+    assert name == "inbox" and json.loads(later)["version"] > json.loads(first)["version"]
+    assert asyncio.get_running_loop().time() - started < 1.5
+    events.close()
+
+
+async def test_outside_the_zalo_window_the_console_offers_the_hotline(
+    client, engine: Engine
+) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=8)
+    async with engine.database.session() as session, session.begin():
+        session.add(Contact(channel="zalo", chat_id="z1", first_seen=long_ago, last_seen=long_ago))
+        handoff = Handoff(channel="zalo", chat_id="z1", question="Hỏi về hộ tịch",
+                          opened_at=long_ago)  # fmt: skip
+        session.add(handoff)
+        await session.flush()
+        handoff_id = handoff.id
+    page = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
+    assert 'id="window-notice"' in page and "Zalo OA" in page
+    hotline = engine.library.profile["hotline"]
+    assert str(hotline) in page
+    assert 'name="text"' not in page
+    async with engine.database.session() as session, session.begin():
+        await session.execute(update(Contact).values(last_seen=datetime.now(UTC)))
+    page = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
+    assert 'id="window-notice"' not in page and 'name="text"' in page
+
+
+async def test_without_console_staff_or_group_the_hotline_is_given_as_before(
+    aiohttp_client, engine: Engine
+) -> None:
+    client = await aiohttp_client(create_app(Settings(database_url=engine.database.url), engine))
+    response = await client.post("/api/chat", json={"session": "wnobody", "text": "gặp cán bộ"})
+    replies = (await response.json())["replies"]
+    assert any(re.search(r"\d{4}", r["text"]) for r in replies)  # the hotline, no hand-off
+    assert await handoff_ids(engine) == []
+
+
+async def test_the_telegram_staff_group_and_the_console_see_the_same_hand_offs(
+    aiohttp_client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    group = -1001112223334
+    settings = telegram_settings(engine.database.url, telegram, telegram_staff_chat_id=group)
+    client = await aiohttp_client(create_app(settings, engine))
+    await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
+    await login(client, "lan")
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    (handoff_id,) = await handoff_ids(engine)
+    assert QUESTION in telegram.sent_to(group)[-1].params["text"]
+    assert "Tôi 70 tuổi" in await (await client.get("/staff/inbox/list")).text()
+
+    await post(client, f"/staff/inbox/{handoff_id}/claim")
+    assert telegram.sent_to(group)[-1].params["text"].startswith("👤 Trần Thị Lan nhận xử lý")
+    await post(client, f"/staff/inbox/{handoff_id}/answer", text="Bác ra quầy 2")
+    assert "Bác ra quầy 2" in telegram.sent_to(group)[-1].params["text"]
+    assert "Bác ra quầy 2" in citizen.received()[-1]
+    await post(client, f"/staff/inbox/{handoff_id}/close")
+    assert "đã kết thúc" in telegram.sent_to(group)[-1].params["text"]
