@@ -15,7 +15,7 @@ from sqlalchemy import text
 from bot.channels.base import all_channels
 from bot.library import read_library
 from bot.settings import Settings
-from storage.db import Database, schema_revisions
+from storage.db import Database, missing_migrations
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 EXAMPLE_COMMUNE = "Hòa An"  # the bundled profile's commune: a real centre must put its own
@@ -48,12 +48,12 @@ async def check_database(settings: Settings, database: Database) -> list[Check]:
     try:
         async with database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
-        current, expected = await schema_revisions(database)
+        missing = await missing_migrations(database)
     except Exception as error:
         reason = str(error).splitlines()[0][:160]
         return [Check(FAIL, "database", f"cannot reach {where} ({reason}): check DATABASE_URL")]
     checks = [Check(OK, "database", f"{where} reachable")]
-    if current == expected:
+    if not missing:
         checks.append(Check(OK, "schema", "up to date"))
     else:
         checks.append(

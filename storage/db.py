@@ -80,11 +80,13 @@ def upgrade(url: str) -> None:
     command.upgrade(alembic_config(url), "heads")
 
 
-async def schema_revisions(database: Database) -> tuple[set[str], set[str]]:
-    """(the revisions the database is at, the newest ones the code has)."""
+async def missing_migrations(database: Database) -> set[str]:
+    """The newest revisions of the code that the database has not had yet (empty: current)."""
     script = ScriptDirectory.from_config(alembic_config(database.url))
     async with database.engine.connect() as connection:
         current = await connection.run_sync(
-            lambda sync: set(MigrationContext.configure(sync).get_current_heads())
+            lambda sync: tuple(MigrationContext.configure(sync).get_current_heads())
         )
-    return current, set(script.get_heads())
+    # A head another branch depends on is applied without being listed as a head itself.
+    applied = {r.revision for r in script.iterate_revisions(current, "base")} if current else set()
+    return set(script.get_heads()) - applied
