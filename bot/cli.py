@@ -57,6 +57,7 @@ def serve(
     ] = False,
 ) -> None:
     """Run the bot: web chat, health check and every configured channel."""
+    from bot.channels.base import ChannelSetupError
     from bot.serve import ServeError
     from bot.serve import serve as run
     from storage.db import upgrade
@@ -71,9 +72,9 @@ def serve(
     where = f"{host or settings.host}:{port or settings.port}"
     try:
         run(settings, library, host or settings.host, port or settings.port, polling, workers)
-    except ServeError as error:
+    except (ServeError, ChannelSetupError) as error:
         typer.echo(str(error), err=True)
-        raise typer.Exit(1) from error
+        raise typer.Exit(1) from None
     except OSError as error:  # the port is taken, or the address is not this machine's
         reason = error.strerror or error
         typer.echo(

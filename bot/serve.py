@@ -16,7 +16,7 @@ from types import FrameType
 from aiohttp import web
 
 from bot.app import build_engine, create_app
-from bot.channels.base import get_channel
+from bot.channels.base import ChannelSetupError, get_channel
 from bot.library import Library
 from bot.settings import Settings
 
@@ -79,4 +79,7 @@ def _worker(settings: Settings, host: str, port: int) -> None:
         web.run_app(make_app(settings, library, ()), host=host, port=port, reuse_port=True)
     except OSError as error:
         log.error("cannot listen on %s:%s: %s", host, port, error)
+        sys.exit(1)
+    except ChannelSetupError as error:
+        log.error("%s", error)
         sys.exit(1)

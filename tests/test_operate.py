@@ -366,3 +366,13 @@ async def test_two_workers_share_the_port_and_the_database(tmp_path: Path, centr
         server.terminate()
         await asyncio.wait_for(server.wait(), 30)
     assert server.returncode in (0, -15), (await server.stderr.read()).decode()[-2000:]
+
+
+async def test_serve_with_a_token_telegram_rejects_says_so_in_one_line(tmp_path: Path) -> None:
+    async with FakeTelegram() as telegram:
+        env = {"TELEGRAM_TOKEN": "123:revoked", "TELEGRAM_API_URL": telegram.base_url,
+               "DATABASE_URL": f"sqlite:///{tmp_path / 't.db'}", "PORT": "0"}  # fmt: skip
+        code, out, err = await troly("serve", env=env, cwd=tmp_path)
+    assert code == 1
+    assert "Telegram rejects TELEGRAM_TOKEN" in err
+    assert "Traceback" not in out + err and "123:revoked" not in out + err, "no secret in the log"

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 _UNSET: Any = object()
 
 
+class ChannelSetupError(Exception):
+    """A channel cannot start with its settings; the message says which one and what to do."""
+
+
 @dataclass(frozen=True)
 class Limits:
     text_chars: int  # longest text in one message; longer replies are split

@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from telegram import Bot, ChatMember, Message, Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes, TypeHandler, Updater
 
-from bot.channels.base import Channel, Limits, ShareLink
+from bot.channels.base import Channel, ChannelSetupError, Limits, ShareLink
 from bot.channels.telegram.render import MAX_TEXT, callback_data, render, split_text
 from bot.channels.telegram.sender import (
     NO_RETRY,
@@ -123,7 +124,18 @@ class TelegramChannel:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.application.initialize()  # getMe, against TELEGRAM_API_URL
+        try:
+            await self.application.initialize()  # getMe, against TELEGRAM_API_URL
+        except InvalidToken:  # its message carries the token: never shown or logged
+            raise ChannelSetupError(
+                "Telegram rejects TELEGRAM_TOKEN: copy the token again from @BotFather "
+                "(/mybots -> API Token) and restart"
+            ) from None
+        except NetworkError as error:
+            raise ChannelSetupError(
+                f"cannot reach Telegram at TELEGRAM_API_URL ({type(error).__name__}): "
+                "check the network, then restart (`troly doctor` checks it)"
+            ) from None
         await self.application.start()
         if self.polling:
             self._updater = Updater(self.bot, self.application.update_queue)
