@@ -19,6 +19,9 @@ from handlers.handoff import in_staff_room
 from handlers.menu import main_menu
 from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
+from storage.accounts import account_of_member
+from storage.conversations import log_events
+from storage.inbox import claim
 from storage.models import Handoff, StaffMember, Ticket
 from storage.sessions import get_handoff, get_session, mark_first_response
 from storage.staff import STAFF, member_by_chat
@@ -85,7 +88,9 @@ async def staff_room(turn: Turn) -> Replies:
     if thread.handoff_id is not None:
         handoff = await get_handoff(turn.session, thread.handoff_id)
         if handoff is not None:
-            return await (close_handoff(turn, handoff) if closing else relay(turn, handoff, text))
+            return await (
+                close_handoff(turn, handoff) if closing else relay(turn, handoff, text, member)
+            )
     if thread.ticket_id is not None:
         ticket = await turn.session.get(Ticket, thread.ticket_id)
         if ticket is not None:
@@ -115,10 +120,19 @@ def notify(
     return True
 
 
-async def relay(turn: Turn, handoff: Handoff, text: str) -> Replies:
+async def relay(turn: Turn, handoff: Handoff, text: str, member: StaffMember) -> Replies:
     message = Reply(
         f"{turn.text('handoff_staff_says')}\n{text}", (turn.button("btn_menu", "menu"),)
     )
+    # The console shows the same thread and who took it, whichever place the answer came from.
+    await log_events(turn.session, [{
+        "at": turn.now, "channel": handoff.channel, "chat_id": handoff.chat_id,
+        "direction": "out", "handler": "staff", "guide_id": None, "step": None,
+        "outcome": "answered", "text": message.text,
+    }])  # fmt: skip
+    account = await account_of_member(turn.session, member.id)
+    if account is not None and account.id is not None and handoff.id is not None:
+        await claim(turn.session, handoff.id, account.id, turn.now)
     handoff_id, now = handoff.id, turn.now
 
     async def first_response(session: AsyncSession, ids: list[str]) -> None:

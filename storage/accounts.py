@@ -168,3 +168,15 @@ async def list_accounts(session: AsyncSession) -> list[tuple[ConsoleAccount, str
         .order_by(ConsoleAccount.role, ConsoleAccount.login)
     )
     return [(account, name) for account, name in result.all()]
+
+
+async def account_of_member(session: AsyncSession, staff_id: int | None) -> ConsoleAccount | None:
+    """The active console login of a staff member who also answers in the staff room."""
+    if staff_id is None:
+        return None
+    found = await session.execute(
+        select(ConsoleAccount).where(
+            ConsoleAccount.staff_id == staff_id, ConsoleAccount.disabled.is_(False)
+        )
+    )
+    return found.scalars().first()

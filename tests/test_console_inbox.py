@@ -217,3 +217,43 @@ async def test_the_telegram_staff_group_and_the_console_see_the_same_hand_offs(
     assert "Bác ra quầy 2" in citizen.received()[-1]
     await post(client, f"/staff/inbox/{handoff_id}/close")
     assert "đã kết thúc" in telegram.sent_to(group)[-1].params["text"]
+
+
+async def test_an_answer_from_the_staff_group_shows_in_the_console_thread_and_claim(
+    aiohttp_client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    from bot.console.security import hash_password
+    from storage.accounts import create_account
+    from storage.staff import add_member
+    from tests.fake_telegram import Updates
+
+    group, staff_user = -1001112223334, 4440001
+    settings = telegram_settings(engine.database.url, telegram, telegram_staff_chat_id=group)
+    client = await aiohttp_client(create_app(settings, engine))
+    now = datetime.now(UTC)
+    async with engine.database.session() as session, session.begin():
+        member = await add_member(session, name="Lê Văn Tư", role="staff", now=now,
+                                  channel="telegram", chat_id=str(staff_user))  # fmt: skip
+        await create_account(session, name="Lê Văn Tư", login="tu", role="staff",
+                             password_hash=hash_password("mat-khau-dai-1"), now=now,
+                             member=member)  # fmt: skip
+    await login(client, "tu")
+    telegram.on("sendMessage", lambda call: {  # ids the test can reply to: 1 + call position
+        "message_id": telegram.calls.index(call) + 1, "date": 0,
+        "chat": {"id": call.chat_id, "type": "private"}, "text": call.params.get("text", ""),
+    })  # fmt: skip
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    post_id = telegram.calls.index(telegram.sent_to(group)[-1]) + 1
+    (handoff_id,) = await handoff_ids(engine)
+    reply = Updates().group(group, staff_user, "Bác mang căn cước cũ ra quầy 2 ạ",
+                            reply_to_message_id=post_id)  # fmt: skip
+    headers = {"X-Telegram-Bot-Api-Secret-Token": settings.telegram_secret}
+    assert (await client.post("/webhook/telegram", json=reply, headers=headers)).status == 200
+    assert "quầy 2" in citizen.received()[-1]
+
+    listing = await (await client.get("/staff/inbox/list")).text()
+    assert "Lê Văn Tư đang xử lý" in listing
+    thread = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
+    assert "Bác mang căn cước cũ ra quầy 2" in thread
