@@ -258,6 +258,7 @@ class Campaign(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     alert_id: str | None = Field(default=None, max_length=80)
+    survey_id: str | None = Field(default=None, max_length=40)  # a button that opens it
     created_by: str | None = Field(default=None, max_length=120)
     created_at: datetime = _when()
 

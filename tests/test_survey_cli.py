@@ -38,3 +38,17 @@ def test_open_status_results_close(tmp_path: Path) -> None:
     closed = survey(["close", "ky-nang-so"], tmp_path)
     assert closed.returncode == 1 and "no round" in closed.stderr
     assert survey(["results", "nothing"], tmp_path).returncode == 1
+
+
+def test_a_campaign_carries_a_survey_and_its_button_opens_it(tmp_path: Path) -> None:
+    """`troly campaign create --survey`: the message invites, its button opens the survey, and
+    the campaign is the response's source."""
+    assert survey(["open", "ky-nang-so"], tmp_path).returncode == 0
+    created = run(["campaign", "create", "--survey", "ky-nang-so"], tmp_path,
+                  library=ROOT / "content")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    campaign_id = created.stdout.split()[1]
+    shown = run(["campaign", "preview", campaign_id], tmp_path, library=ROOT / "content")
+    assert "chỉ vài câu ngắn" in shown.stdout and "1. ▶️ Bắt đầu" in shown.stdout, shown.stdout
+    wrong = run(["campaign", "create", "--survey", "khong-co"], tmp_path, library=ROOT / "content")
+    assert wrong.returncode == 1 and "No survey 'khong-co'" in wrong.stderr

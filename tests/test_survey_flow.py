@@ -265,3 +265,21 @@ async def test_stop_after_the_round_closed_does_not_unsubscribe(
     async with survey_open.session() as session:
         contact = await contact_id_for(session, "test", "citizen-1", NOW)
         assert not await is_opted_out(session, contact)
+
+
+async def test_a_campaign_button_opens_the_survey_and_the_campaign_is_its_source(
+    chat: Chat, survey_open: Database
+) -> None:
+    from bot import campaigns
+
+    library = chat.engine.library
+    campaign = await campaigns.create(survey_open, library, title="Khảo sát", text="Mời bạn",
+                                      now=NOW, survey_id="ky-nang-so")  # fmt: skip
+    (message,) = campaigns.campaign_replies(campaign, library)
+    begin = message.buttons[0]
+    assert begin.action == f"sv:ky-nang-so:c{campaign.id}"
+    await chat.send(action=begin.action)
+    assert "KHẢO SÁT KỸ NĂNG SỐ" in chat.text
+    await chat.press("▶️ Bắt đầu")
+    (response,) = await responses(survey_open)
+    assert response.source == f"c{campaign.id}"

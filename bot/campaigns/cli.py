@@ -79,12 +79,23 @@ def create(
     tag: Annotated[
         list[str] | None, typer.Option(help="Only people with this tag (repeatable, any).")
     ] = None,
+    survey: Annotated[
+        str | None, typer.Option(help="A survey id: its button opens the survey in the chat.")
+    ] = None,
 ) -> None:
     """Create a draft campaign; prints its id."""
     from bot import campaigns
+    from bot.surveys.definitions import load_surveys
 
     library = load_library_or_exit()
-    fields: dict[str, Any] = {"title": title, "text": text}
+    fields: dict[str, Any] = {"title": title, "text": text, "survey_id": survey}
+    if survey:
+        found = load_surveys(get_settings().content_dir, library.profile).get(survey)
+        if found is None:
+            typer.echo(f"No survey '{survey}' in content/surveys.", err=True)
+            raise typer.Exit(1)
+        fields["title"] = title or found.title
+        fields["text"] = text or library.text("survey_invitation", title=found.title)
     if text_file is not None:
         fields["text"] = text_file.read_text(encoding="utf-8")
     if from_alert:

@@ -18,6 +18,7 @@ from bot.library import Library
 from bot.matcher import normalize
 from bot.messages import Button, Reply
 from bot.settings import Settings
+from bot.surveys.links import survey_action
 from storage import campaigns as store
 from storage.db import Database
 from storage.models import Campaign
@@ -42,8 +43,19 @@ def rates(settings: Settings) -> dict[str, float]:
 
 
 def campaign_replies(campaign: Campaign, library: Library) -> list[Reply]:
-    """The message as people get it: text, image, one button per guide, and the way out."""
-    buttons = [
+    """The message as people get it: text, image, a survey's button, one button per guide, and
+    the way out."""
+    survey = (
+        [
+            Button(
+                library.text("btn_survey_begin"),
+                action=survey_action(campaign.survey_id, f"c{campaign.id}"),
+            )
+        ]
+        if campaign.survey_id
+        else []
+    )
+    buttons = survey + [
         Button(library.guides[g].title, action=campaign_open(campaign.id, g))
         for g in campaign.guide_ids
         if g in library.guides
@@ -74,6 +86,7 @@ async def create(
     channel: str | None = None,
     tags: Sequence[str] = (),
     alert_id: str | None = None,
+    survey_id: str | None = None,
     created_by: str | None = None,
 ) -> Campaign:
     unknown = [g for g in guide_ids if g not in library.guides]
@@ -89,6 +102,7 @@ async def create(
         audience_channel=channel,
         audience_tags=list(tags),
         alert_id=alert_id,
+        survey_id=survey_id,
         created_by=created_by,
         created_at=now,
     )
