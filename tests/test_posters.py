@@ -35,7 +35,7 @@ from handlers.poster import poster as poster_handler
 from handlers.routing import Router
 from storage.db import Database
 from storage.models import StaffMember
-from tests.conftest import ROOT, Chat
+from tests.conftest import FULL_LIBRARY, ROOT, Chat
 
 DATA = ROOT / "tests" / "data"
 BOT = "troly_hoa_an_bot"
@@ -486,3 +486,18 @@ def test_procedure_csv_from_excel_with_semicolons_vietnamese_header_or_no_header
     bare.write_text("Khai sinh,1.1,https://a.gov.vn/x\nKết hôn,,www.b.gov.vn\n", encoding="utf-8")
     procedures, rejected = read_procedures(bare)
     assert [p.line for p in procedures] == [1] and [r.line for r in rejected] == [2]
+
+
+def test_a_survey_poster_opens_the_survey_from_its_qr_codes(
+    full_library: Library, tmp_path: Path
+) -> None:
+    from bot.posters import survey_poster
+    from bot.surveys.definitions import load_surveys
+
+    survey = load_surveys(FULL_LIBRARY, full_library.profile)["ky-nang-so"]
+    [path] = save(survey_poster(full_library, survey), tmp_path / "khao-sat.pdf")
+    [(codes, text)] = read_pdf(path)
+    assert sorted(codes) == sorted([ZALO, f"https://t.me/{BOT}?start=s_ky-nang-so_poster"])
+    flat = " ".join(text.split()).replace("\xa0", " ")
+    assert f"Khảo sát: {survey.title}" in flat and f"gõ #KS{survey.code}" in flat
+    assert_inside_margins(survey_poster(full_library, survey))

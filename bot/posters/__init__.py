@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.library import Guide, Library
-from bot.posters.designs import SOURCE, counter_poster, guide_poster, procedure_sheet
+from bot.posters.designs import (
+    SOURCE,
+    counter_poster,
+    guide_poster,
+    procedure_sheet,
+    survey_poster,
+)
 from bot.posters.fonts import MissingGlyphs
 from bot.posters.layout import Document
 from bot.posters.procedures import Procedure, ProcedureFileError, Rejected, read_procedures
@@ -39,6 +45,7 @@ __all__ = [
     "procedure_sheet",
     "read_procedures",
     "save",
+    "survey_poster",
     "write_all",
 ]
 

@@ -54,6 +54,24 @@ def poster_guide(
     _save_poster(guide_poster(library, guide, large=large), out)
 
 
+@poster_app.command("survey")
+def poster_survey(
+    survey_id: Annotated[str, typer.Argument(help="Survey id, e.g. ky-nang-so.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file, .pdf or .png.")],
+) -> None:
+    """A survey's poster for the counter or a door-to-door visit: QR codes that open it."""
+    from bot.posters import survey_poster
+    from bot.settings import get_settings
+    from bot.surveys.definitions import load_surveys
+
+    library = load_library_or_exit()
+    survey = load_surveys(get_settings().content_dir, library.profile).get(survey_id)
+    if survey is None:
+        typer.echo(f"No survey '{survey_id}' in content/surveys.", err=True)
+        raise typer.Exit(1)
+    _save_poster(survey_poster(library, survey), out)
+
+
 @poster_app.command("all")
 def poster_all(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],

@@ -29,6 +29,8 @@ from bot.posters.layout import (
     wrap,
 )
 from bot.posters.procedures import Procedure
+from bot.surveys.definitions import Survey
+from bot.surveys.links import survey_code_text, survey_links
 
 SOURCE = "poster"  # the start-payload source tag: scans of posters can be counted
 
@@ -49,31 +51,54 @@ def _rule(x: float, y: float, width: float, thickness: float = 1.5) -> Rect:
 
 
 def counter_poster(library: Library) -> Document:
-    """Centre name, the big line, Zalo and Telegram QR codes side by side, hotline, hours."""
+    """Centre name, the big line, every channel's QR code side by side, hotline, hours."""
+    return _counter_like(library, "counter", library.text("poster_tagline"),
+                         _channel_codes(library, None))  # fmt: skip
+
+
+def survey_poster(library: Library, survey: Survey) -> Document:
+    """The counter poster's layout for a survey: its title, and QR codes that open it."""
+    codes = []
+    for link in survey_links(library, survey, SOURCE):
+        label = library.texts.get(f"poster_{link.channel}", link.channel)
+        caption = (
+            library.text("poster_any_guide_code", code=survey_code_text(survey))
+            if link.text_to_type
+            else library.text("poster_survey_scan")
+        )
+        codes.append((label, link.url, caption))
+    headline = library.text("poster_survey_headline", title=survey.title)
+    return _counter_like(library, f"survey-{survey.id}", headline, codes)
+
+
+def _counter_like(
+    library: Library, name: str, headline: str, codes: list[tuple[str, str, str]]
+) -> Document:
     area = _printable()
     for scale in (1.0, 0.92, 0.85, 0.78, 0.7, 0.6):
-        items, height = _counter_items(library, area, scale)
+        items, height = _counter_items(library, area, scale, headline, codes)
         if height <= area.height:
             break
     # Centre the block vertically: a short poster looks deliberate, not unfinished.
     offset = area.y + max(0.0, (area.height - height) / 2)
-    document = Document("counter", [Page(_shift(items, offset))])
+    document = Document(name, [Page(_shift(items, offset))])
     if scale < 1:
         document.notes.append(f"text and QR codes drawn at {scale:.0%} to fit the page")
     return document
 
 
-def _counter_items(library: Library, area: Box, scale: float) -> tuple[list[Item], float]:
+def _counter_items(
+    library: Library, area: Box, scale: float, headline: str, codes: list[tuple[str, str, str]]
+) -> tuple[list[Item], float]:
     profile = library.profile
     column = Column(area.x, area.width, 0)
     column.paragraph(str(profile.get("centre_name", "")), 24 * scale, BOLD, ACCENT, "center")
     column.space(10 * scale)
     column.items.append(_rule(area.x + area.width * 0.2, column.y, area.width * 0.6, 2))
     column.space(18 * scale)
-    column.paragraph(library.text("poster_tagline"), 32 * scale, BOLD, align="center")
+    column.paragraph(headline, 32 * scale, BOLD, align="center")
     column.space(30 * scale)
 
-    codes = _channel_codes(library, None)
     gap = 30.0
     width = (area.width - gap * (len(codes) - 1)) / max(1, len(codes))
     qr_size = min(width - 20, 75 * MM * scale)
