@@ -114,6 +114,14 @@ def test_troly_volunteer_links_prints_every_guide_with_the_code(
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
     )  # fmt: skip
     assert missing.returncode == 1 and "No volunteer with code TV99" in missing.stderr
+    door_to_door = subprocess.run(
+        [sys.executable, "-m", "bot", "volunteer", "links", "TV05", "--survey", "ky-nang-so"],
+        capture_output=True, text=True, env={**env, "CONTENT_DIR": str(ROOT / "content")},
+        cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert door_to_door.returncode == 0, door_to_door.stderr
+    assert "?start=s_ky-nang-so_TV05" in door_to_door.stdout
+    assert "then type: #KS1 TV05" in door_to_door.stdout
 
 
 class _Holder:

@@ -329,6 +329,9 @@ def volunteer_links(
     qr: Annotated[
         Path | None, typer.Option(help="Also write a QR image per link into this folder.")
     ] = None,
+    survey: Annotated[
+        str | None, typer.Option(help="Links that open this survey instead (door to door).")
+    ] = None,
 ) -> None:
     """A volunteer's personal links: open the guide and record the volunteer as the referral."""
     from bot.links import share_links
@@ -346,6 +349,9 @@ def volunteer_links(
         typer.echo(f"No volunteer with code {code}: add one with `troly volunteer add`.", err=True)
         raise typer.Exit(1)
     source = str(member.code)
+    if survey:
+        _survey_links(library, survey, source, qr)
+        return
     guides = sorted(library.guides.values(), key=lambda g: g.code)
     if guide:
         wanted = guide.lstrip("#")
@@ -366,6 +372,25 @@ def volunteer_links(
                 path = qr / f"{source}-{each.id if each else 'bot'}-{link.channel}.png"
                 _write_qr(link.url, path)
                 typer.echo(f"  {'':<9} QR: {path}")
+
+
+def _survey_links(library: Any, survey_id: str, source: str, qr: Path | None) -> None:
+    from bot.surveys.definitions import load_surveys
+    from bot.surveys.links import survey_links
+
+    survey = load_surveys(get_settings().content_dir, library.profile).get(survey_id)
+    if survey is None:
+        typer.echo(f"No survey '{survey_id}' in content/surveys.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{survey.title}: links that record {source} as who brought the person")
+    for link in survey_links(library, survey, source):
+        typer.echo(f"  {link.channel:<9} {link.url}")
+        if link.text_to_type:
+            typer.echo(f"  {'':<9} then type: {link.text_to_type}")
+        if qr is not None:
+            path = qr / f"{source}-{survey.id}-{link.channel}.png"
+            _write_qr(link.url, path)
+            typer.echo(f"  {'':<9} QR: {path}")
 
 
 def _write_qr(url: str, path: Path) -> None:
