@@ -2,13 +2,14 @@
 
 import logging
 import os
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.channels.base import all_channels
 from bot.console import setup_console
-from bot.engine import Engine
+from bot.engine import DatabaseUnavailable, Engine
 from bot.library import Library, load_library
 from bot.settings import Settings
 from handlers import load_handlers
@@ -33,7 +34,7 @@ def build_engine(settings: Settings, library: Library | None = None) -> Engine:
 def create_app(settings: Settings, engine: Engine | None = None) -> web.Application:
     """Every channel in the registry mounts itself here."""
     engine = engine or build_engine(settings)
-    app = web.Application(client_max_size=256 * 1024)
+    app = web.Application(client_max_size=256 * 1024, middlewares=[database_unavailable])
     app[SETTINGS] = settings
     app[ENGINE] = engine
     app[LIBRARY] = engine.library
@@ -51,6 +52,18 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
 
     app.on_cleanup.append(close_database)
     return app
+
+
+@web.middleware
+async def database_unavailable(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A webhook that could not keep its event asks the platform to deliver it again."""
+    try:
+        return await handler(request)
+    except DatabaseUnavailable:
+        return web.json_response(
+            {"error": "database unavailable, deliver again"}, status=503,
+            headers={"Retry-After": "5"},
+        )  # fmt: skip
 
 
 async def healthz(request: web.Request) -> web.Response:

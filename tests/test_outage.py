@@ -162,3 +162,108 @@ async def test_the_web_page_sends_a_kept_message_again_and_shows_one_answer(
     assert await page.locator(".msg.bot", has_text="Bước 1/3").count() == 1
     assert await logged_in(database) == 2  # "/start" and the question, once each
     await context.close()
+
+
+async def test_ten_seconds_without_the_database_under_load_lose_nothing_and_answer_once(
+    aiohttp_client, outage_database, fixture_library: Library
+) -> None:
+    """50 citizens a second on Telegram, Zalo OA and the web chat; PostgreSQL goes away for
+    10 s (connections terminated, new ones refused). Every platform does what it does: Telegram
+    and the page send again after a non-2xx answer, and so does our stand-in for Zalo. Then:
+    one answer per message on every platform, one log row per message."""
+    from collections import Counter
+    from datetime import timedelta
+
+    from bot.channels.zalo_oa import ZALO_OA
+    from bot.settings import Settings
+    from tests.fake_zalo import APP_ID, APP_SECRET, OA_SECRET_KEY, FakeZalo, OAEvents
+    from tests.test_zalo_oa import store_expired_pair
+
+    database, outage = outage_database
+    rate, seconds, outage_from, outage_for = 50, 12.0, 1.0, 10.0
+    async with FakeTelegram() as telegram, FakeZalo() as zalo:
+        await store_expired_pair(database, zalo)
+        settings = Settings(
+            database_url=database.url, telegram_token=telegram.token,
+            telegram_api_url=telegram.base_url, telegram_secret=SECRET,
+            zalo_app_id=APP_ID, zalo_app_secret=APP_SECRET, zalo_oa_secret_key=OA_SECRET_KEY,
+            zalo_api_url=zalo.base_url, zalo_oauth_url=zalo.base_url,
+            web_chat_per_minute=1e6, web_chat_burst=10**6, address_per_minute=1e6,
+            address_burst=10**6,
+        )  # fmt: skip
+        app = create_app(settings, Engine(fixture_library, database))
+        # The production lease (5 minutes, 3 attempts) scaled down to the test's seconds.
+        app[ZALO_OA].inbox.settings.lease = timedelta(seconds=1)
+        app[ZALO_OA].inbox.settings.max_attempts = 100
+        client = await aiohttp_client(app)
+        events, web_answers, refused = OAEvents(), Counter(), Counter()
+
+        async def until_taken(post) -> None:
+            while (status := await post()) != 200:
+                assert status == 503, status
+                refused[status] += 1
+                await asyncio.sleep(0.5)
+
+        async def citizen(n: int) -> None:
+            kind = ("telegram", "zalo", "web")[n % 3]
+            if kind == "telegram":
+                update = Updates(first_update_id=10_000 + n).private(800_000 + n, "menu")
+                headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+                await until_taken(lambda: _status(client.post("/webhook/telegram", json=update,
+                                                              headers=headers)))  # fmt: skip
+            elif kind == "zalo":
+                body, headers = events.signed(events.text(f"zalo-{n}", "menu"))
+                await until_taken(lambda: _status(client.post("/webhook/zalo", data=body,
+                                                              headers=headers)))  # fmt: skip
+            else:
+                message = {"session": f"web-{n}", "text": "menu", "id": f"m-{n}"}
+
+                async def post() -> int:
+                    response = await client.post("/api/chat", json=message)
+                    if response.status == 200:
+                        web_answers[n] += 1
+                    return response.status
+
+                await until_taken(post)
+
+        async def switch() -> None:
+            await asyncio.sleep(outage_from)
+            await outage.begin()
+            await asyncio.sleep(outage_for)
+            await outage.end()
+
+        total = int(rate * seconds)
+        switching = asyncio.create_task(switch())
+        tasks = []
+        for n in range(total):
+            tasks.append(asyncio.create_task(citizen(n)))
+            await asyncio.sleep(1 / rate)
+        await asyncio.gather(*tasks, switching)
+        await app[ZALO_OA].inbox.drain()
+        for _ in range(100):  # events kept during the outage come back with the sweep
+            if len({c for c in range(total) if c % 3 == 1 and zalo.messages_to(f"zalo-{c}")}) \
+                    == len(range(1, total, 3)):  # fmt: skip
+                break
+            await asyncio.sleep(0.2)
+
+        telegram_counts = Counter(str(c.chat_id) for c in telegram.calls_to("sendMessage"))
+        for n in range(total):
+            if n % 3 == 0:
+                assert telegram_counts[str(800_000 + n)] == 1, n
+            elif n % 3 == 1:
+                assert len(zalo.messages_to(f"zalo-{n}")) == 1, n
+            else:
+                assert web_answers[n] == 1, n
+    async with database.session() as session:
+        per_chat = Counter(
+            (await session.execute(
+                select(MessageEvent.chat_id).where(MessageEvent.direction == "in")
+            )).scalars()
+        )  # fmt: skip
+    assert len(per_chat) == total and set(per_chat.values()) == {1}
+    assert refused[503] > 100, "the outage was felt: platforms were asked to deliver again"
+
+
+async def _status(request) -> int:
+    async with request as response:
+        return response.status

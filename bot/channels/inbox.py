@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.channels.http import Clock, utc_now
+from bot.engine import DATABASE_DOWN, DatabaseUnavailable
 from storage.db import Database
 from storage.webhook_inbox import (
     claim_event,
@@ -67,7 +68,10 @@ class Inbox:
         self._to_store.append((event_id, chat_id, body, stored))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._store_pending())
-        row_id = await stored
+        try:
+            row_id = await stored
+        except DATABASE_DOWN as error:  # the platform is told to deliver it again (503)
+            raise DatabaseUnavailable(str(error)) from error
         if row_id is None:
             return False
         self._enqueue(row_id, chat_id)
