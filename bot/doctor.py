@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import text
 
-from bot.channels.base import all_channels
+from bot.channels.base import all_channels, label_of
 from bot.library import read_library
 from bot.settings import Settings
 from storage.db import Database, missing_migrations
@@ -85,16 +85,17 @@ def check_content(settings: Settings) -> list[Check]:
 
 
 def check_staff_room(settings: Settings) -> list[Check]:
-    if settings.telegram_staff_chat_id is None:
+    room = settings.staff_room_address()
+    if room is None:
         return [
             Check(
                 WARN,
-                "staff group",
-                "not set: citizens who ask for a person get the hotline only "
-                "(set TELEGRAM_STAFF_CHAT_ID)",
+                "staff room",
+                "not set: hand-offs reach only the staff console, or the hotline when nobody "
+                "has a console login (set STAFF_ROOM or TELEGRAM_STAFF_CHAT_ID)",
             )
         ]
-    return [Check(OK, "staff group", str(settings.telegram_staff_chat_id))]
+    return [Check(OK, "staff room", f"{label_of(room[0])} {room[1]}")]
 
 
 async def check_clock(settings: Settings, database: Database) -> list[Check]:

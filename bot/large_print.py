@@ -5,7 +5,9 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.channels.base import label_of
 from bot.library import Guide, Library
+from bot.links import share_links
 
 LINE_WIDTH = 38  # few words per line: the leaflet is printed at 18 pt or larger
 
@@ -27,12 +29,11 @@ def large_print(guide: Guide, library: Library) -> str:
         out.append(f"BƯỚC {number}. {step.title.upper()}")
         out.extend(wrap(step.body, "   "))
         out.append("")
-    profile = library.profile
+    channels = "/".join(
+        dict.fromkeys(label_of(link.channel) for link in share_links(library, None, None))
+    )
     out.extend(
-        wrap(
-            f"Cần giúp: gọi {profile.get('hotline', '')}, hoặc gõ #{guide.code} "
-            f"trong Zalo/Telegram của {profile.get('centre_name', '')}."
-        )
+        wrap(library.text("large_print_help", code=guide.code, channels=channels or "Trợ lý"))
     )
     return "\n".join(out)
 

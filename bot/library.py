@@ -28,9 +28,7 @@ PROFILE_REQUIRED = (
     "opening_hours",
     "hotline",
     "contacts",
-    "zalo_oa_id",
-    "telegram_bot",
-)
+)  # each channel's own profile fields (the OA id, the bot's name) are optional: see its share_link
 
 
 @dataclass(frozen=True)
@@ -384,7 +382,9 @@ def _read_texts(reader: _Reader, fill: _Filler) -> dict[str, str]:
 
 
 # Placeholders texts.yaml may use that the code fills at reply time.
-RUNTIME_PLACEHOLDERS = {"title", "number", "total", "heading", "code", "query", "hours", "due"}
+RUNTIME_PLACEHOLDERS = {
+    "title", "number", "total", "heading", "code", "query", "hours", "due", "channels",
+}  # fmt: skip
 
 
 def months_before(day: date, months: int) -> date:

@@ -158,8 +158,18 @@ def tickets_close(number: Annotated[str, typer.Argument(help="e.g. PA-2026-00012
 
 # --- staff and volunteers --------------------------------------------------------------------
 
-ChannelOption = Annotated[str | None, typer.Option(help="telegram, zalo_oa, zalo_bot, ...")]
+ChannelOption = Annotated[
+    str | None, typer.Option(help="The channel of --chat-id; default: the staff room's.")
+]
 ChatIdOption = Annotated[str | None, typer.Option(help="Their user id on that channel.")]
+
+
+def _channel_of(channel: str | None, chat_id: str | None) -> str | None:
+    """Staff are registered where they talk to the bot: by default, the staff room's channel."""
+    if not chat_id:
+        return None
+    room = get_settings().staff_room_address()
+    return channel or (room[0] if room else "telegram")
 
 
 def _add_member(role: str, name: str, channel: str | None, chat_id: str | None, code: str | None):
@@ -180,7 +190,7 @@ def _add_member(role: str, name: str, channel: str | None, chat_id: str | None, 
 @staff_app.command("add")
 def staff_add(
     name: Annotated[str, typer.Argument(help="Full name.")],
-    channel: ChannelOption = "telegram",
+    channel: ChannelOption = None,
     chat_id: ChatIdOption = None,
     code: Annotated[str | None, typer.Option(help="Short code, optional.")] = None,
     login: Annotated[str | None, typer.Option(help="A staff console login (/staff/).")] = None,
@@ -194,20 +204,20 @@ def staff_add(
         from bot.console.cli import add_login, read_password
 
         password = read_password(password_stdin)
-        add_login(name, login, role, password, channel if chat_id else None, chat_id, code)
+        add_login(name, login, role, password, _channel_of(channel, chat_id), chat_id, code)
         return
-    _add_member("staff", name, channel if chat_id else None, chat_id, code)
+    _add_member("staff", name, _channel_of(channel, chat_id), chat_id, code)
 
 
 @volunteer_app.command("add")
 def volunteer_add(
     name: Annotated[str, typer.Argument(help="Full name.")],
     code: Annotated[str, typer.Option(help="Short code on their share links, e.g. TV05.")],
-    channel: ChannelOption = "telegram",
+    channel: ChannelOption = None,
     chat_id: ChatIdOption = None,
 ) -> None:
     """Register a community digital team volunteer with a short code."""
-    _add_member("volunteer", name, channel if chat_id else None, chat_id, code)
+    _add_member("volunteer", name, _channel_of(channel, chat_id), chat_id, code)
 
 
 @staff_app.command("list")

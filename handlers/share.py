@@ -36,7 +36,7 @@ async def share(turn: Turn) -> Replies:
     for link in links:
         lines.append(link.url)
         if link.text_to_type:
-            lines.append(turn.text("share_zalo", code=link.text_to_type))
+            lines.append(turn.text("share_type_code", code=link.text_to_type))
     intro = turn.text("share_intro", title=title) if guide else turn.text("share_intro_bot")
     buttons = (turn.button("btn_share_qr", "share:qr"), turn.button("btn_menu", "menu"))
     return [Reply(intro, buttons), Reply("\n".join(lines))]
@@ -48,12 +48,13 @@ async def share_button(turn: Turn, kind: str = "") -> Replies:
         return await share(turn)
     guide, _, links = await _links(turn)
     turn.note("share", guide_id=guide.id if guide else None, outcome="qr")
-    telegram = next((link for link in links if link.channel == "telegram"), None)
-    if telegram is None:
+    # The QR of a link that opens the guide itself; one that needs a code typed is no QR.
+    direct = next((link for link in links if not link.text_to_type), None)
+    if direct is None:
         return await share(turn)
     title = guide.title if guide else turn.library.profile.get("centre_name", "")
     buttons = (turn.button("btn_menu", "menu"),)
-    return [Reply(turn.text("share_qr", title=title), buttons, str(qr_image(telegram.url)))]
+    return [Reply(turn.text("share_qr", title=title), buttons, str(qr_image(direct.url)))]
 
 
 def qr_image(url: str) -> Path:

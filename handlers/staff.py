@@ -34,7 +34,7 @@ CLOSE_WORDS = {"/xong", "/dong", "/đóng", "xong", "đóng"}
 # Staff-facing lines (the staff group and staff members' own chats).
 NOT_REGISTERED = (
     "Tài khoản {user_id} chưa được đăng ký là cán bộ. Người quản trị chạy: "
-    'troly staff add "Họ tên" --channel telegram --chat-id {user_id}'
+    'troly staff add "Họ tên" --channel {channel} --chat-id {user_id}'
 )
 RELAYED = "✅ Đã gửi cho người dân (#{id})."
 NOT_DELIVERED = "⚠️ Chưa gửi được cho người dân (#{id}, kênh {channel}): {reason}"
@@ -70,7 +70,9 @@ async def staff_room(turn: Turn) -> Replies:
     member = await member_by_chat(turn.session, incoming.channel, incoming.user_id)
     if member is None:
         if incoming.reply_to or first_word.startswith("/"):
-            return [Reply(NOT_REGISTERED.format(user_id=incoming.user_id))]
+            return [
+                Reply(NOT_REGISTERED.format(channel=incoming.channel, user_id=incoming.user_id))
+            ]
         return []
     if first_word == campaign_staff.COMMAND:
         body = text.split(maxsplit=1)[1] if len(text.split(maxsplit=1)) > 1 else ""

@@ -80,7 +80,7 @@ async def test_doctor_passes_a_correct_telegram_set_up(
     assert code == 0, out + err
     assert lines(out, "FAIL") == [] and lines(out, "WARN") == [], out
     for name in ("database", "schema", "content", "profile", "telegram", "telegram webhook",
-                 "staff group", "time zone"):  # fmt: skip
+                 "staff room", "time zone"):  # fmt: skip
         assert any(line.split(maxsplit=1)[1].startswith(f"{name}:") for line in lines(out, "OK")), (
             name,
             out,

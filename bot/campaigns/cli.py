@@ -75,7 +75,9 @@ def create(
     guide: Annotated[
         list[str] | None, typer.Option(help="Guide id for a button (repeatable).")
     ] = None,
-    channel: Annotated[str | None, typer.Option(help="Only this channel: telegram, zalo.")] = None,
+    channel: Annotated[
+        str | None, typer.Option(help="Only this channel (its name, as `troly doctor` lists it).")
+    ] = None,
     tag: Annotated[
         list[str] | None, typer.Option(help="Only people with this tag (repeatable, any).")
     ] = None,
@@ -205,7 +207,7 @@ def send(
     library, settings = load_library_or_exit(), get_settings()
     senders = load_senders(settings)
     if not senders:
-        typer.echo("No channel can send: set TELEGRAM_TOKEN or the Zalo settings.", err=True)
+        typer.echo("No channel can send: configure one (README, `troly doctor`).", err=True)
         raise typer.Exit(1)
 
     async def one(database: Any, cid: int) -> None:

@@ -118,6 +118,12 @@ def get_channel(name: str) -> Channel | None:
     return next((c for c in all_channels() if c.name == name), None)
 
 
+def label_of(name: str) -> str:
+    """What staff and citizens call a channel ("Zalo OA"); the name itself if none is known."""
+    channel = get_channel(name)
+    return channel.label if channel is not None else name
+
+
 def can_send(channel: Channel) -> bool:
     """It can write to a person who has not just written: campaigns, notices, staff answers."""
     return type(channel).make_sender is not Channel.make_sender

@@ -6,14 +6,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import pass_context
 
-CHANNELS = {
-    "telegram": "Telegram",
-    "zalo": "Zalo OA",
-    "zalo_bot": "Zalo Bot",
-    "messenger": "Messenger",
-    "web": "Web",
-    "test": "Thử",
-}
+from bot.channels.base import label_of
 
 
 @pass_context
@@ -29,7 +22,8 @@ def minutes_since(value: datetime) -> int:
 
 
 def channel_name(value: str | None) -> str:
-    return CHANNELS.get(value or "", value or "—")
+    """The channel's own label, as it declares it (bot/channels/base.py)."""
+    return label_of(value) if value else "—"
 
 
 FILTERS = {"local": local, "minutes_since": minutes_since, "channel": channel_name}

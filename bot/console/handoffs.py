@@ -25,7 +25,7 @@ from storage.models import Conversation, Handoff, HandoffClaim
 from storage.sessions import get_session
 
 CONSOLE = "console"  # the handler name of console messages in the event log
-# Staff-facing lines posted in the Telegram staff group, so it sees what the console did.
+# Staff-facing lines posted in the staff room (STAFF_ROOM), so it sees what the console did.
 ROOM_CLAIMED = "👤 {name} nhận xử lý #{id} (trang cán bộ)."
 ROOM_ANSWERED = "✅ {name} đã trả lời #{id} (trang cán bộ):\n{text}"
 ROOM_GUIDE = "📘 {name} đã gửi hướng dẫn “{title}” cho #{id}."
