@@ -1,6 +1,6 @@
 """Button payloads: the short prefixes the engine routes on, and how each payload is built.
 
-Payloads travel through every platform (Telegram's callback data is at most 64 bytes), so the
+Payloads travel through every platform (some allow 64 bytes of button data at most), so the
 prefixes are short; their names live here so nobody has to remember what "g" or "cs" means.
 """
 

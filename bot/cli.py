@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -29,7 +30,7 @@ app.add_typer(db_app, name="db")
 register_support_commands(app)  # tickets, staff, volunteer, log-support, report, privacy
 register_campaign_commands(app)  # campaign ..., volunteer links
 register_ops_commands(app, db_app)  # doctor, backup, restore, db copy
-register_channel_commands(app)  # troly telegram ..., troly zalo ...: each channel's own verbs
+register_channel_commands(app)  # troly <channel> ...: each channel's own verbs
 register_survey_commands(app)  # survey list|open|close|status|results
 register_poster_commands(app)  # poster counter|guide|all|procedures
 register_console_commands(app)  # staff password, staff disable (console logins)
@@ -49,12 +50,13 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Processes sharing the port (use PostgreSQL).")
     ] = 1,
-    telegram_polling: Annotated[
-        bool, typer.Option(help="Fetch Telegram updates (no public HTTPS address needed).")
-    ] = False,
-    zalo_bot_polling: Annotated[
-        bool, typer.Option(help="Fetch Zalo Bot Platform updates instead of its webhook.")
-    ] = False,
+    poll: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--poll",
+            help="Fetch this channel's updates itself: no public HTTPS needed (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Run the bot: web chat, health check and every configured channel."""
     from bot.channels.base import ChannelSetupError
@@ -66,9 +68,7 @@ def serve(
     settings = get_settings()
     library = load_library_or_exit()
     upgrade(settings.database_url)
-    polling = [
-        name for name, on in (("telegram", telegram_polling), ("zalo_bot", zalo_bot_polling)) if on
-    ]
+    polling = list(poll or [])
     where = f"{host or settings.host}:{port or settings.port}"
     try:
         run(settings, library, host or settings.host, port or settings.port, polling, workers)
@@ -223,13 +223,23 @@ def db_upgrade() -> None:
     typer.echo("Database is up to date.")
 
 
+def _polling_flags(args: list[str]) -> list[str]:
+    """`--<channel>-polling`, as earlier READMEs wrote it, means `--poll <channel>`."""
+    found = (re.fullmatch(r"--([a-z][a-z-]*)-polling", arg) for arg in args)
+    return [
+        part
+        for arg, match in zip(args, found, strict=True)
+        for part in (("--poll", match.group(1).replace("-", "_")) if match else (arg,))
+    ]
+
+
 def main() -> None:
     """The console script: a person sees one line saying what is wrong, never a traceback."""
     from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
     try:
-        app()
+        app(args=_polling_flags(sys.argv[1:]))
     except ValidationError as error:
         problem = error.errors()[0]
         setting = ".".join(str(part) for part in problem["loc"]).upper()

@@ -92,7 +92,7 @@ def check_staff_room(settings: Settings) -> list[Check]:
                 WARN,
                 "staff room",
                 "not set: hand-offs reach only the staff console, or the hotline when nobody "
-                "has a console login (set STAFF_ROOM or TELEGRAM_STAFF_CHAT_ID)",
+                "has a console login (set STAFF_ROOM, see the README)",
             )
         ]
     return [Check(OK, "staff room", f"{label_of(room[0])} {room[1]}")]

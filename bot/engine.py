@@ -88,7 +88,7 @@ class Engine:
         """Always answers: a failure anywhere ends in a polite fallback, logged with context.
 
         With `keep_if_unavailable`, a database that stays unavailable raises DatabaseUnavailable
-        instead: a channel whose platform delivers again (Telegram on a non-2xx answer, the
+        instead: a channel whose platform delivers again (on a non-2xx answer, or through the
         webhook inbox) keeps the message and answers it once the database is back.
         """
         started = time.perf_counter()

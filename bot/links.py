@@ -1,10 +1,10 @@
 """Deep links, start payloads and share links: the one place their format is defined.
 
-A start payload is `g_<guide id>_<source>`, `g_<guide id>` or `<source>`, within
-Telegram's limits (A-Za-z0-9_-, at most 64 characters). Guide ids never contain `_`.
-The source tag says who sent the person: `poster`, a volunteer code `TV05`, `c12`
-for campaign 12. Zalo OA links carry no payload, so every link also comes with the
-text to type there: `#<code> <source>`.
+A start payload is `g_<guide id>_<source>`, `g_<guide id>` or `<source>`, within what
+every platform's deep links carry (A-Za-z0-9_-, at most 64 characters). Guide ids never
+contain `_`. The source tag says who sent the person: `poster`, a volunteer code `TV05`,
+`c12` for campaign 12. Some chat links carry no payload, so every link also comes with the
+text to type there: `#<code> <source>`. Each channel builds its own link (bot/channels/).
 """
 
 import re

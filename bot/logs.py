@@ -14,12 +14,13 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Fields a log call may pass in `extra=` that the JSON lines carry as their own keys.
 CONTEXT_FIELDS = ("channel", "chat", "duration_ms", "handler", "outcome")
 _ref_key = b"troly"
-# Libraries whose debug lines carry SQL parameters or request bodies: personal data.
-QUIET_LOGGERS = ("aiosqlite", "asyncpg", "sqlalchemy", "httpx", "httpcore", "telegram")
+# Below WARNING only our own loggers speak: libraries' debug and info lines carry SQL
+# parameters, request bodies and URLs with tokens or session ids in them.
+OUR_LOGGERS = ("bot", "handlers", "storage", "alembic", "troly")
 
 
 def chat_ref(channel: str, chat_id: object) -> str:
-    """`telegram:5f3a9c1e`: stable within a deployment, useless to anyone without its key."""
+    """`web:5f3a9c1e`: stable within a deployment, useless to anyone without its key."""
     digest = hmac.new(_ref_key, f"{channel}:{chat_id}".encode(), hashlib.sha256).hexdigest()
     return f"{channel}:{digest[:8]}"
 
@@ -46,9 +47,12 @@ def setup_logging(level: str, log_format: str, key: str) -> None:
     global _ref_key
     _ref_key = key.encode()
     handler = logging.StreamHandler()
+    handler.addFilter(_ours_or_serious)
     handler.setFormatter(
         JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+def _ours_or_serious(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.name.split(".")[0] in OUR_LOGGERS

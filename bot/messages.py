@@ -46,7 +46,7 @@ class Incoming:
     action: str | None = None  # the payload of a pressed button
     attachment: str | None = None  # "sticker", "voice", "photo", ... for non-text input
     referral: str | None = None  # deep-link start payload or a poster/volunteer code
-    user_id: str | None = None  # the person, when chat_id is a group (staff group on Telegram)
+    user_id: str | None = None  # the person, when chat_id is a group (the staff room)
     reply_to: str | None = None  # platform id of the message this one answers, if any
     message_id: str | None = None  # the client's own id: a retry of it is answered once
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))

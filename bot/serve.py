@@ -1,9 +1,9 @@
 """`troly serve`: one process, or several sharing the port (SO_REUSEPORT) on PostgreSQL.
 
 Everything that runs in the background is safe across processes: the webhook inbox claims each
-event in the database, campaign rows are claimed before they are sent, the Zalo token is
+event in the database, campaign rows are claimed before they are sent, OAuth tokens are
 refreshed under a database lock, and rate limits share Redis when REDIS_URL is set. Polling a
-platform is the exception: Telegram and the Zalo Bot Platform give updates to one poller only.
+platform is the exception: a platform gives its updates to one poller only.
 """
 
 import logging
@@ -32,7 +32,7 @@ def make_app(settings: Settings, library: Library, polling: Sequence[str]) -> we
     for name in polling:
         channel = get_channel(name)
         if channel is None or not channel.configured(settings):
-            raise ServeError(f"--{name.replace('_', '-')}-polling needs that channel's settings")
+            raise ServeError(f"--poll {name} needs that channel's settings (see the README)")
         channel.enable_polling(application)
     return application
 

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     # Where hand-offs and tickets are posted for staff, "channel:chat id" (e.g. "zalo_bot:123");
     # unset, a TELEGRAM_STAFF_CHAT_ID group is the staff room.
     staff_room: str | None = None
+    staff_channel: str = "telegram"  # where staff chat ids live when no staff room says otherwise
 
     def staff_room_address(self) -> tuple[str, str] | None:
         """(channel, chat id) of the staff room, or None when the centre has none."""

@@ -168,8 +168,9 @@ def _channel_of(channel: str | None, chat_id: str | None) -> str | None:
     """Staff are registered where they talk to the bot: by default, the staff room's channel."""
     if not chat_id:
         return None
-    room = get_settings().staff_room_address()
-    return channel or (room[0] if room else "telegram")
+    settings = get_settings()
+    room = settings.staff_room_address()
+    return channel or (room[0] if room else settings.staff_channel)
 
 
 def _add_member(role: str, name: str, channel: str | None, chat_id: str | None, code: str | None):

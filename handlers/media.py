@@ -10,6 +10,6 @@ async def non_text(turn: Turn) -> Replies:
     kind = turn.incoming.attachment or "other"
     turn.note("media", outcome=kind[:20])
     key = "media_sticker" if kind in {"sticker", "gif"} else "media"
-    if kind == "unsupported":  # Zalo's protected accounts (children): nothing readable arrives
+    if kind == "unsupported":  # protected accounts (children): nothing readable arrives
         key = "media_unsupported"
     return [Reply(turn.text(key), menu_buttons(turn))]

@@ -23,7 +23,7 @@ async def track_session(turn: Turn, replies: Replies) -> Replies:
         return replies
     session = await track(turn)
     if finished_guide(turn):
-        # A message of its own after the last step: the step keeps its buttons (Zalo OA shows
+        # A message of its own after the last step: the step keeps its buttons (some platforms show
         # at most 5 per message) and the question comes once the guide is read.
         invitation = await session_end_invitation(turn) if not session.rating_asked else []
         if invitation:  # a survey of the centre's instead of the one-question rating

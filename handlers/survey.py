@@ -2,7 +2,7 @@
 
 Entry points (one line each for campaigns, posters, share links, the end of a session):
 - the action `sv:<survey id>` or `sv:<survey id>:<source tag>` shows the intro;
-- typed `#KS<code>` or `#KS<code> TV05` (Zalo OA links carry no payload), or "khảo sát";
+- typed `#KS<code>` or `#KS<code> TV05` (where links carry no payload), or "khảo sát";
 - a start payload from bot/surveys/links.py (a deep link), through the before-hook.
 Button payloads carry the survey's code and the question's position, never a response id:
 the message log, keyed by chat, must not lead to anybody's answers.
@@ -145,7 +145,7 @@ async def list_open(turn: Turn) -> Replies:
 
 @router.on_pattern(r"(?i)^\s*#?\s*ks\s*(\d{1,2})(?:\s+([A-Za-z0-9-]{1,32}))?\s*$")
 async def by_code(turn: Turn, code: str, source: str | None = None) -> Replies:
-    """'#KS1' or '#KS1 TV05': what a Zalo poster or a volunteer's message says to type."""
+    """'#KS1' or '#KS1 TV05': what a poster or a volunteer's message says to type."""
     survey = _by_code(turn, str(int(code)))
     if survey is None:
         return _stale(turn)

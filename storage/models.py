@@ -197,8 +197,8 @@ class SupportLogEntry(SQLModel, table=True):
     created_at: datetime = _when()
 
 
-class ZaloToken(SQLModel, table=True):
-    """The OA's OAuth pair. Refresh tokens are single-use: this row is the only copy that counts."""
+class OAuthToken(SQLModel, table=True):
+    """An OAuth pair whose refresh token works once: this row is the only copy that counts."""
 
     app_id: str = Field(primary_key=True, max_length=32)
     access_token: str = ""  # empty until the first refresh

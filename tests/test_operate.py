@@ -19,7 +19,7 @@ from bot.library import Library
 from bot.messages import Incoming
 from storage.backup import table_counts
 from storage.db import Database, make_engine, upgrade
-from storage.zalo import TokenPair, replace_tokens
+from storage.oauth_tokens import TokenPair, replace_tokens
 from tests.conftest import FULL_LIBRARY, PG_ADMIN_DSN, ROOT
 from tests.fake_telegram import TOKEN, FakeTelegram
 from tests.fake_zalo import APP_ID, APP_SECRET, FakeZalo

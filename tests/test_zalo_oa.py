@@ -26,7 +26,7 @@ from bot.messages import Button, Reply
 from bot.settings import Settings
 from storage.conversations import get_contact
 from storage.db import Database
-from storage.zalo import TokenPair, load_token, replace_tokens
+from storage.oauth_tokens import TokenPair, load_token, replace_tokens
 from tests.conftest import ROOT
 from tests.fake_zalo import (
     APP_ID,
@@ -384,7 +384,7 @@ async def test_a_new_pair_that_cannot_be_stored_is_never_used_and_is_reported(
         # A real failure of the database at the worst moment: after Zalo issued the new pair.
         await connection.execute(
             text(
-                "CREATE TRIGGER disk_full BEFORE UPDATE ON zalotoken "
+                "CREATE TRIGGER disk_full BEFORE UPDATE ON oauthtoken "
                 "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
             )
         )

@@ -31,7 +31,7 @@ def _save_poster(document, out: Path) -> None:
 def poster_counter(
     out: Annotated[Path, typer.Option("--out", help="Output file, .pdf or .png.")],
 ) -> None:
-    """The counter poster: Zalo and Telegram QR codes, hotline, opening hours."""
+    """The counter poster: every channel's QR code, hotline, opening hours."""
     from bot.posters import counter_poster
 
     _save_poster(counter_poster(load_library_or_exit()), out)

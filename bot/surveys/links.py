@@ -2,9 +2,9 @@
 
 - action payload: `sv:<survey id>` or `sv:<survey id>:<source>` (a campaign button, the end of
   a support session, a menu entry);
-- start payload (Telegram deep link, web chat `start`): `s_<survey id>_<source>` or
-  `s_<survey id>`, within Telegram's 64 characters of A-Za-z0-9_-;
-- typed (Zalo OA links carry no payload, posters print it): `#KS<code>` or `#KS<code> TV05`.
+- start payload (a deep link, the web chat's `start`): `s_<survey id>_<source>` or
+  `s_<survey id>`, within the 64 characters of A-Za-z0-9_- every platform carries;
+- typed (where a link carries no payload, posters print it): `#KS<code>` or `#KS<code> TV05`.
 The source tag says who brought the person (`poster`, a volunteer code, `c12`), as for guides.
 """
 

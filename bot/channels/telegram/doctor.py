@@ -55,10 +55,10 @@ def _webhook_checks(settings: Settings, info: dict[str, Any]) -> list[Check]:
                     FAIL,
                     name,
                     f"Telegram delivers to {registered} but TELEGRAM_WEBHOOK_URL is not set: "
-                    "set it, or `troly serve --telegram-polling` removes the webhook",
+                    "set it, or `troly serve --poll telegram` removes the webhook",
                 )
             ]
-        return [Check(OK, name, "none: run `troly serve --telegram-polling`")]
+        return [Check(OK, name, "none: run `troly serve --poll telegram`")]
     checks = []
     if not wanted.startswith("https://"):
         checks.append(Check(FAIL, name, f"{wanted} is not HTTPS: Telegram needs https://"))

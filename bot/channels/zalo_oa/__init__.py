@@ -4,7 +4,7 @@
 ZALO_APP_SECRET and ZALO_OA_SECRET_KEY are set; `make_sender(settings)` sends outside any
 event. Events are stored, acknowledged, then processed by the inbox workers (inbox.py).
 Refresh tokens are single-use: a refresh holds a database lock, and the new pair is
-committed before the new access token is used (storage/zalo.py).
+committed before the new access token is used (storage/oauth_tokens.py).
 The parts: events.py (signature, event -> Incoming), render.py, oauth.py (tokens), sender.py,
 cli.py (`troly zalo login`).
 """
@@ -35,7 +35,7 @@ from bot.messages import Reply
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
 from storage.db import Database
-from storage.zalo import (
+from storage.oauth_tokens import (
     load_token,
 )
 

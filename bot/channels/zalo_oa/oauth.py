@@ -14,7 +14,7 @@ from bot.channels.http import Clock, HttpHolder, call_json, utc_now
 from bot.delivery import DeliveryError
 from bot.settings import Settings
 from storage.db import Database
-from storage.zalo import (
+from storage.oauth_tokens import (
     TokenPair,
     load_token,
     locked_token,

@@ -1,4 +1,5 @@
-"""The Zalo OA token store: single-use refresh tokens, refreshed under a database lock."""
+"""The OAuth token store of a channel whose refresh tokens work once: one row per app,
+refreshed under a database lock so two workers never spend the same refresh token."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -9,9 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.db import Database, upsert_insert
-from storage.models import ZaloToken
+from storage.models import OAuthToken
 
-TOKENS = ZaloToken.__table__
+TOKENS = OAuthToken.__table__
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,9 @@ async def load_token(database: Database, app_id: str) -> StoredToken | None:
 async def seed_refresh_token(
     database: Database, app_id: str, refresh_token: str, now: datetime
 ) -> bool:
-    """Store ZALO_REFRESH_TOKEN only if the store is empty: afterwards the database rules."""
+    """Store a seed refresh token only if the store is empty: afterwards the database rules."""
     async with database.engine.begin() as connection:
-        statement = upsert_insert(connection.dialect.name, ZaloToken).values(
+        statement = upsert_insert(connection.dialect.name, OAuthToken).values(
             app_id=app_id,
             access_token="",
             refresh_token=refresh_token,
@@ -64,7 +65,7 @@ async def seed_refresh_token(
 
 
 async def replace_tokens(database: Database, app_id: str, pair: TokenPair, now: datetime) -> None:
-    """Store a pair from a fresh authorisation (`troly zalo login`), whatever was there before."""
+    """Store a pair from a fresh authorisation (the channel's login verb), replacing any."""
     values = {
         "access_token": pair.access_token,
         "refresh_token": pair.refresh_token,
@@ -73,7 +74,7 @@ async def replace_tokens(database: Database, app_id: str, pair: TokenPair, now: 
         "updated_at": now,
     }
     async with database.engine.begin() as connection:
-        statement = upsert_insert(connection.dialect.name, ZaloToken).values(
+        statement = upsert_insert(connection.dialect.name, OAuthToken).values(
             app_id=app_id, **values
         )
         await connection.execute(
