@@ -17,13 +17,14 @@ def add_routes(console: web.Application) -> None:
         inbox,
         login,
         supportlog,
+        surveys,
         tickets,
         today,
         volunteer,
     )
 
     for module in (login, today, inbox, canned, tickets, supportlog, contacts, audit_page,
-                   accounts, volunteer):  # fmt: skip
+                   accounts, volunteer, surveys):  # fmt: skip
         module.routes(console.router)
 
 
