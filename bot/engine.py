@@ -35,7 +35,7 @@ from bot.turn import Replies, Router, Turn
 from bot.turn import router as registered_handlers
 from storage.conversations import (
     earlier_answer,
-    load_conversation,
+    load_state,
     log_events,
     remember_answer,
     save_conversation,
@@ -136,11 +136,16 @@ class Engine:
                 )
                 if earlier is not None:  # a retry of a message already answered
                     return [Reply.from_json(r) for r in earlier], []
-            state = await load_conversation(session, incoming.channel, incoming.chat_id, now)
+            # One statement reads the state and its support session (issue 17: a turn's cost is
+            # mostly its round trips); the turn holds on to the session, so it is not read again.
+            state, support_session = await load_state(
+                session, incoming.channel, incoming.chat_id, now
+            )
             seen_recently = now - state.updated_at < CONTACT_TOUCH_INTERVAL
             turn = Turn(
                 incoming, state, self.library, self.matcher, session, now,
                 settings=self.settings, senders=self.senders, secrets=secrets,
+                support_session=support_session,
             )  # fmt: skip
             try:
                 replies = await self._dispatch(turn)

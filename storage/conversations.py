@@ -7,7 +7,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from storage.db import dialect_of, upsert_insert
-from storage.models import AnsweredMessage, Contact, Conversation, MessageEvent
+from storage.models import (
+    AnsweredMessage,
+    Contact,
+    Conversation,
+    MessageEvent,
+    SupportSession,
+)
 
 MAX_LOGGED_TEXT = 2000
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # when a new conversation was last active
@@ -62,20 +68,34 @@ async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) ->
     )
 
 
+async def load_state(
+    session: AsyncSession, channel: str, chat_id: str, now: datetime
+) -> tuple[Conversation, SupportSession | None]:
+    """The state, detached from the session, and its current support session, in one statement.
+
+    Handlers change the state and save_conversation writes it. The support session comes
+    attached (in the session's identity map, so `get_session` finds it without a query, as
+    long as the caller holds on to it); it is None when the conversation has none yet.
+    """
+    table = Conversation.__table__
+    row = (
+        await session.execute(
+            select(*table.columns, SupportSession)
+            .outerjoin(SupportSession, SupportSession.id == table.c.session_id)
+            .where(table.c.channel == channel, table.c.chat_id == chat_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return Conversation(channel=channel, chat_id=chat_id, updated_at=NEVER), None
+    *values, support_session = row
+    return Conversation(**dict(zip(table.columns.keys(), values, strict=True))), support_session
+
+
 async def load_conversation(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
 ) -> Conversation:
     """The state, detached from the session: handlers change it, save_conversation writes it."""
-    row = (
-        await session.execute(
-            select(*Conversation.__table__.columns).where(
-                Conversation.channel == channel, Conversation.chat_id == chat_id
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        return Conversation(channel=channel, chat_id=chat_id, updated_at=NEVER)
-    return Conversation(**row._asdict())
+    return (await load_state(session, channel, chat_id, now))[0]
 
 
 async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:

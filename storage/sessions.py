@@ -17,12 +17,16 @@ from storage.models import (
 )
 
 
-async def open_session(
-    session: AsyncSession, channel: str, contact_ref: str, now: datetime, referral: str | None
+def new_session(
+    channel: str, contact_ref: str, now: datetime, referral: str | None
 ) -> SupportSession:
-    row = SupportSession(
+    """A session not written yet: open_session writes it with what its first turn did."""
+    return SupportSession(
         channel=channel, contact_ref=contact_ref, started_at=now, ended_at=now, referral=referral
     )
+
+
+async def open_session(session: AsyncSession, row: SupportSession) -> SupportSession:
     session.add(row)
     await session.flush()  # the id goes into the conversation state
     return row
@@ -34,13 +38,20 @@ async def get_session(session: AsyncSession, session_id: object) -> SupportSessi
     return await session.get(SupportSession, session_id)
 
 
-async def record_guide(
-    session: AsyncSession, session_id: int, guide_id: str, step: int, finished: bool
+async def record_guides(
+    session: AsyncSession, session_id: int, guides: list[tuple[str, int, bool]]
 ) -> None:
-    """Remember the furthest step reached; a finished guide stays finished."""
+    """Remember the furthest step reached in each (guide, step, finished), in one statement;
+    a step already written further stays, a finished guide stays finished."""
+    if not guides:
+        return
     statement = upsert_insert(dialect_of(session), SessionGuide).values(
-        session_id=session_id, guide_id=guide_id, furthest_step=step, finished=finished
-    )
+        [
+            {"session_id": session_id, "guide_id": guide_id, "furthest_step": step,
+             "finished": finished}
+            for guide_id, step, finished in guides
+        ]
+    )  # fmt: skip
     table = SessionGuide.__table__
     excluded = statement.excluded
     await session.execute(
