@@ -9,16 +9,19 @@ may cost more.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import event
+from sqlmodel import select
 
 from bot.engine import Engine
 from bot.library import Library
 from bot.settings import Settings
 from storage.db import Database
+from storage.models import SessionGuide
 from tests.conftest import Chat
-from tests.test_sessions import START, Clock
+from tests.test_sessions import START, Clock, sessions_of
 
 ORDINARY = 3
 
@@ -76,8 +79,75 @@ async def test_an_ordinary_turn_costs_at_most_three_statements(
     await chat.turn("question without a guide", "giá vàng hôm nay")
 
     counts = {kind: len(statements) for kind, statements in chat.counts.items()}
-    print(counts)
-    for kind, statements in chat.counts.items():
-        print(kind, statements)
     for kind in ("Tiếp", "typed tiếp", "question", "question without a guide"):
         assert counts[kind] <= ORDINARY, (kind, chat.counts[kind])
+    # What the reports count is written in the turn it happens: a session (with the contact),
+    # a guide opened, a guide finished (with the rating question), a topic.
+    assert counts["first message"] <= 6, chat.counts["first message"]
+    assert counts["last step"] <= 5, chat.counts["last step"]
+    assert counts["question opening a guide"] <= 4, chat.counts["question opening a guide"]
+    assert counts["question opening a topic"] <= 5, chat.counts["question opening a topic"]
+
+    # ... and the session says what the turns did, as before.
+    (visit,) = await sessions_of(database)
+    assert (visit.topics, visit.outcome, visit.rating_asked) == (
+        ["vneid", "lua-dao"],
+        "self_served",
+        True,
+    )
+    assert visit.ended_at == clock.now - timedelta(seconds=20)  # written with the last topic
+    assert await guides_of(database) == {
+        "vneid-cai-dat": (3, True),
+        "vneid-kich-hoat": (1, False),
+        "lua-dao-otp": (1, False),
+    }
+
+
+async def guides_of(database: Database) -> dict[str, tuple[int, bool]]:
+    async with database.session() as session:
+        rows = (await session.execute(select(SessionGuide))).scalars()
+        return {g.guide_id: (g.furthest_step, g.finished) for g in rows}
+
+
+async def test_what_an_ordinary_turn_kept_waiting_is_written_when_the_session_closes(
+    database: Database, fixture_library: Library
+) -> None:
+    clock = Clock(START)
+    chat = Chat(Engine(fixture_library, database, clock=clock, settings=Settings()))
+    await chat.say("#11")
+    clock.advance(minutes=3)
+    await chat.say("tiếp")
+    clock.advance(minutes=2)
+    await chat.say("tiếp")  # the last step: written
+    clock.advance(minutes=1)
+    await chat.say("#13")  # another guide: written
+    clock.advance(minutes=4)
+    await chat.say("tiếp")  # step 2 of 2... finished, written; now the guide again from 1
+    await chat.say("#11")
+    clock.advance(minutes=5)
+    await chat.say("tiếp")  # step 2 of vneid-cai-dat again: nothing new to write
+    last = clock.now
+    (visit,) = await sessions_of(database)
+    assert visit.ended_at < last  # waiting in the conversation row
+
+    clock.advance(minutes=31)
+    await chat.say("menu")  # a new visit: the previous one is closed with its true end
+    first, second = await sessions_of(database)
+    assert first.ended_at == last and second.started_at == clock.now
+    assert await guides_of(database) == {"vneid-cai-dat": (3, True), "vneid-kich-hoat": (2, True)}
+
+
+async def test_a_step_read_but_not_yet_written_reaches_the_report_tables_at_the_close(
+    database: Database, fixture_library: Library
+) -> None:
+    clock = Clock(START)
+    chat = Chat(Engine(fixture_library, database, clock=clock, settings=Settings()))
+    await chat.say("#11")
+    clock.advance(minutes=1)
+    await chat.say("tiếp")
+    assert await guides_of(database) == {"vneid-cai-dat": (1, False)}  # step 2 waits
+    clock.advance(minutes=45)
+    await chat.say("menu")
+    assert await guides_of(database) == {"vneid-cai-dat": (2, False)}
+    first, _ = await sessions_of(database)
+    assert first.ended_at == START + timedelta(minutes=1)
