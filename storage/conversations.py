@@ -1,8 +1,10 @@
 """Queries of the conversation area: contacts, conversation state and the message event log."""
 
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -68,6 +70,34 @@ async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) ->
     )
 
 
+# The statements of every turn are built once: building one and its cache key costs about as
+# much Python as running it on SQLite. The values come as parameters.
+@cache
+def _state_query() -> Any:
+    table = Conversation.__table__
+    return (
+        select(*table.columns, SupportSession)
+        .outerjoin(SupportSession, SupportSession.id == table.c.session_id)
+        .where(table.c.channel == bindparam("channel"), table.c.chat_id == bindparam("chat_id"))
+    )
+
+
+@cache
+def _state_upsert(dialect: str) -> Any:
+    table = Conversation.__table__
+    statement = upsert_insert(dialect, table)
+    keys = ("channel", "chat_id")
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
+
+
+@cache
+def _log_insert() -> Any:
+    return insert(MessageEvent.__table__)
+
+
 async def load_state(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
 ) -> tuple[Conversation, SupportSession | None]:
@@ -77,18 +107,13 @@ async def load_state(
     attached (in the session's identity map, so `get_session` finds it without a query, as
     long as the caller holds on to it); it is None when the conversation has none yet.
     """
-    table = Conversation.__table__
-    row = (
-        await session.execute(
-            select(*table.columns, SupportSession)
-            .outerjoin(SupportSession, SupportSession.id == table.c.session_id)
-            .where(table.c.channel == channel, table.c.chat_id == chat_id)
-        )
-    ).one_or_none()
+    found = await session.execute(_state_query(), {"channel": channel, "chat_id": chat_id})
+    row = found.one_or_none()
     if row is None:
         return Conversation(channel=channel, chat_id=chat_id, updated_at=NEVER), None
     *values, support_session = row
-    return Conversation(**dict(zip(table.columns.keys(), values, strict=True))), support_session
+    names = Conversation.__table__.columns.keys()
+    return Conversation(**dict(zip(names, values, strict=True))), support_session
 
 
 async def load_conversation(
@@ -101,13 +126,7 @@ async def load_conversation(
 async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:
     """One upsert: a turn costs few round trips, which is most of its time on SQLite."""
     values = {c.name: getattr(conversation, c.name) for c in Conversation.__table__.columns}
-    statement = upsert_insert(dialect_of(session), Conversation).values(**values)
-    keys = ("channel", "chat_id")
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(keys), set_={k: v for k, v in values.items() if k not in keys}
-        )
-    )
+    await session.execute(_state_upsert(dialect_of(session)), values)
 
 
 async def log_events(session: AsyncSession, events: list[dict]) -> None:
@@ -118,7 +137,10 @@ async def log_events(session: AsyncSession, events: list[dict]) -> None:
             # PostgreSQL text cannot hold NUL; nobody types one on purpose.
             event["text"] = text.replace("\x00", "")[:MAX_LOGGED_TEXT]
     if events:
-        await session.execute(insert(MessageEvent), events)
+        # One executemany: every row names every column (what a caller left out is NULL).
+        names = [c.name for c in MessageEvent.__table__.columns if c.name != "id"]
+        rows = [{name: event.get(name) for name in names} for event in events]
+        await session.execute(_log_insert(), rows)
 
 
 async def earlier_answer(
