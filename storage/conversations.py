@@ -73,13 +73,24 @@ async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) ->
 # The statements of every turn are built once: building one and its cache key costs about as
 # much Python as running it on SQLite. The values come as parameters.
 @cache
-def _state_query() -> Any:
+def _state_query(with_answer: bool = False) -> Any:
     table = Conversation.__table__
-    return (
+    query = (
         select(*table.columns, SupportSession)
         .outerjoin(SupportSession, SupportSession.id == table.c.session_id)
         .where(table.c.channel == bindparam("channel"), table.c.chat_id == bindparam("chat_id"))
     )
+    if with_answer:  # what was answered to a message id, if it was: see earlier_answer
+        query = query.add_columns(
+            select(AnsweredMessage.replies)
+            .where(
+                AnsweredMessage.channel == table.c.channel,
+                AnsweredMessage.chat_id == table.c.chat_id,
+                AnsweredMessage.message_id == bindparam("message_id"),
+            )
+            .scalar_subquery()
+        )
+    return query
 
 
 @cache
@@ -99,28 +110,39 @@ def _log_insert() -> Any:
 
 
 async def load_state(
-    session: AsyncSession, channel: str, chat_id: str, now: datetime
-) -> tuple[Conversation, SupportSession | None]:
-    """The state, detached from the session, and its current support session, in one statement.
+    session: AsyncSession, channel: str, chat_id: str, now: datetime,
+    message_id: str | None = None,
+) -> tuple[Conversation, SupportSession | None, list[dict] | None]:  # fmt: skip
+    """The state, its current support session and, for a message that carries an id, what
+    was answered to it before (a retry gets the same answer): one statement.
 
-    Handlers change the state and save_conversation writes it. The support session comes
-    attached (in the session's identity map, so `get_session` finds it without a query, as
-    long as the caller holds on to it); it is None when the conversation has none yet.
+    The state comes detached: handlers change it, save_conversation writes it. The support
+    session comes attached (in the session's identity map, so `get_session` finds it without a
+    query, as long as the caller holds on to it); None when the conversation has none yet.
     """
-    found = await session.execute(_state_query(), {"channel": channel, "chat_id": chat_id})
+    parameters = {"channel": channel, "chat_id": chat_id}
+    if message_id:
+        parameters["message_id"] = message_id
+    found = await session.execute(_state_query(bool(message_id)), parameters)
     row = found.one_or_none()
     if row is None:
-        return Conversation(channel=channel, chat_id=chat_id, updated_at=NEVER), None
-    *values, support_session = row
+        # A first message, or the person erased their data: answers may outlive the state.
+        earlier = None
+        if message_id:
+            earlier = await earlier_answer(session, channel, chat_id, message_id)
+        return Conversation(channel=channel, chat_id=chat_id, updated_at=NEVER), None, earlier
     names = Conversation.__table__.columns.keys()
-    return Conversation(**dict(zip(names, values, strict=True))), support_session
+    values, support_session = row[: len(names)], row[len(names)]
+    earlier = row[len(names) + 1] if message_id else None
+    return Conversation(**dict(zip(names, values, strict=True))), support_session, earlier
 
 
 async def load_conversation(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
 ) -> Conversation:
     """The state, detached from the session: handlers change it, save_conversation writes it."""
-    return (await load_state(session, channel, chat_id, now))[0]
+    state, _, _ = await load_state(session, channel, chat_id, now)
+    return state
 
 
 async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:

@@ -103,6 +103,27 @@ async def test_an_ordinary_turn_costs_at_most_three_statements(
     }
 
 
+async def test_a_web_chat_message_with_its_id_costs_one_more_to_be_answered_once(
+    database: Database, fixture_library: Library
+) -> None:
+    """The page sends each message with an id so a retry gets the same answer (issue 17, item
+    2): the earlier answer is looked up in the same statement as the state, and the answer is
+    remembered in one INSERT of its own."""
+    clock = Clock(START)
+    engine = Engine(fixture_library, database, clock=clock, settings=Settings())
+    chat = Chat(engine, channel="web", chat_id="w1")
+    await chat.send(text="#11", message_id="m1")
+    clock.advance(seconds=20)
+    with counting(database) as statements:
+        await chat.send(action="g:vneid-cai-dat:2", message_id="m2")
+    assert "Bước 2/3" in chat.text
+    assert len(statements) <= ORDINARY + 1, statements
+    answered = chat.text
+    with counting(database) as statements:
+        await chat.send(text="tiếp", message_id="m2")  # the same message again: same answer
+    assert chat.text == answered and len(statements) == 1, statements
+
+
 async def guides_of(database: Database) -> dict[str, tuple[int, bool]]:
     async with database.session() as session:
         rows = (await session.execute(select(SessionGuide))).scalars()
