@@ -34,8 +34,7 @@ from bot.settings import Settings
 from bot.turn import Replies, Router, Turn
 from bot.turn import router as registered_handlers
 from storage.conversations import (
-    earlier_answer,
-    load_conversation,
+    load_state,
     log_events,
     remember_answer,
     save_conversation,
@@ -130,17 +129,19 @@ class Engine:
         # Secrets people type are taken out before any handler, log or table sees the text.
         incoming, secrets = screen(incoming)
         async with self.database.session() as session, session.begin():
-            if incoming.message_id:
-                earlier = await earlier_answer(
-                    session, incoming.channel, incoming.chat_id, incoming.message_id
-                )
-                if earlier is not None:  # a retry of a message already answered
-                    return [Reply.from_json(r) for r in earlier], []
-            state = await load_conversation(session, incoming.channel, incoming.chat_id, now)
+            # One statement reads the state, its support session and any earlier answer to this
+            # message id (issue 17: a turn's cost is mostly its round trips); the turn holds on
+            # to the support session, so it is not read again.
+            state, support_session, earlier = await load_state(
+                session, incoming.channel, incoming.chat_id, now, incoming.message_id
+            )
+            if earlier is not None:  # a retry of a message already answered
+                return [Reply.from_json(r) for r in earlier], []
             seen_recently = now - state.updated_at < CONTACT_TOUCH_INTERVAL
             turn = Turn(
                 incoming, state, self.library, self.matcher, session, now,
                 settings=self.settings, senders=self.senders, secrets=secrets,
+                support_session=support_session,
             )  # fmt: skip
             try:
                 replies = await self._dispatch(turn)

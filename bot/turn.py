@@ -18,7 +18,7 @@ from bot.matcher import Matcher, normalize
 from bot.messages import Button, Incoming, Reply
 from bot.outbound import Outbound
 from bot.settings import Settings
-from storage.models import Conversation
+from storage.models import Conversation, SupportSession
 
 Replies = list[Reply]
 Handler = Callable[..., Awaitable[Replies]]
@@ -48,6 +48,8 @@ class Turn:
     outbound: list[Outbound] = field(default_factory=list)  # sent after the commit
     # An answer kept elsewhere (a survey's own tables): the message log says only that it came.
     private: bool = False
+    # The conversation's current support session, read with the state (handlers/sessions.py).
+    support_session: SupportSession | None = None
 
     def send_later(self, message: Outbound) -> None:
         """Queue a message for another chat: it leaves once this turn is committed, once."""

@@ -113,10 +113,9 @@ async def hand_off(turn: Turn) -> Replies | None:
         return None
     handoff = await get_handoff(turn.session, turn.state.data.get("handoff"))
     if handoff is None or handoff.closed_at is not None:
-        session_id = turn.state.data.get("session")
         handoff = await open_handoff(
-            turn.session, turn.incoming.channel, turn.incoming.chat_id,
-            session_id if isinstance(session_id, int) else None, question, turn.now,
+            turn.session, turn.incoming.channel, turn.incoming.chat_id, turn.state.session_id,
+            question, turn.now,
         )  # fmt: skip
         turn.state.data["handoff"] = handoff.id
         post = HANDOFF_POST.format(
@@ -161,7 +160,7 @@ async def end_handoff(turn: Turn) -> Replies:
         handoff.closed_at = turn.now
     turn.note("handoff", outcome="closed")
     turn.state.mode = None
-    session = await get_session(turn.session, turn.state.data.get("session"))
+    session = await get_session(turn.session, turn.state.session_id)
     replies = [Reply(turn.text("handoff_ended"), (turn.button("btn_menu", "menu"),))]
     return replies + ask_once(turn, session)
 
@@ -173,14 +172,15 @@ async def session_summary(turn: Turn, session_id: int | None) -> str:
     rows = await turn.session.execute(
         select(SessionGuide).where(SessionGuide.session_id == session_id)
     )
+    # Steps read in this session's guides since they were written wait in the state.
+    waiting = turn.state.session_guides if session_id == turn.state.session_id else {}
     lines = []
     for row in rows.scalars():
         guide = turn.library.guides.get(row.guide_id)
         if guide is not None:
             done = " ✅" if row.finished else ""
+            step = max(row.furthest_step, (waiting.get(row.guide_id) or [0])[0])
             lines.append(
-                GUIDE_LINE.format(
-                    title=guide.title, step=row.furthest_step, total=len(guide.steps), done=done
-                )
+                GUIDE_LINE.format(title=guide.title, step=step, total=len(guide.steps), done=done)
             )
     return "\n".join(lines) or NO_SUMMARY

@@ -27,7 +27,7 @@ def ask_once(turn: Turn, session: SupportSession | None) -> Replies:
 
 @router.on_action("rate")
 async def rate(turn: Turn, kind: str = "", value: str = "") -> Replies:
-    session = await get_session(turn.session, turn.state.data.get("session"))
+    session = await get_session(turn.session, turn.state.session_id)
     turn.note("rating", outcome=kind[:20])
     if session is None or session.satisfaction is not None:
         return main_menu(turn, turn.text("rating_thanks"))
@@ -45,7 +45,7 @@ async def rate(turn: Turn, kind: str = "", value: str = "") -> Replies:
 
 @router.on_mode("rating_comment")
 async def comment(turn: Turn) -> Replies | None:
-    session = await get_session(turn.session, turn.state.data.get("session"))
+    session = await get_session(turn.session, turn.state.session_id)
     text = turn.incoming.text.strip()
     if session is None or not text:
         return None

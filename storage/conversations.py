@@ -1,13 +1,21 @@
 """Queries of the conversation area: contacts, conversation state and the message event log."""
 
 from datetime import UTC, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from storage.db import dialect_of, upsert_insert
-from storage.models import AnsweredMessage, Contact, Conversation, MessageEvent
+from storage.models import (
+    AnsweredMessage,
+    Contact,
+    Conversation,
+    MessageEvent,
+    SupportSession,
+)
 
 MAX_LOGGED_TEXT = 2000
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # when a new conversation was last active
@@ -62,32 +70,85 @@ async def mark_unreachable(session: AsyncSession, channel: str, chat_id: str) ->
     )
 
 
+# The statements of every turn are built once: building one and its cache key costs about as
+# much Python as running it on SQLite. The values come as parameters.
+@cache
+def _state_query(with_answer: bool = False) -> Any:
+    table = Conversation.__table__
+    query = (
+        select(*table.columns, SupportSession)
+        .outerjoin(SupportSession, SupportSession.id == table.c.session_id)
+        .where(table.c.channel == bindparam("channel"), table.c.chat_id == bindparam("chat_id"))
+    )
+    if with_answer:  # what was answered to a message id, if it was: see earlier_answer
+        query = query.add_columns(
+            select(AnsweredMessage.replies)
+            .where(
+                AnsweredMessage.channel == table.c.channel,
+                AnsweredMessage.chat_id == table.c.chat_id,
+                AnsweredMessage.message_id == bindparam("message_id"),
+            )
+            .scalar_subquery()
+        )
+    return query
+
+
+@cache
+def _state_upsert(dialect: str) -> Any:
+    table = Conversation.__table__
+    statement = upsert_insert(dialect, table)
+    keys = ("channel", "chat_id")
+    return statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys},
+    )
+
+
+@cache
+def _log_insert() -> Any:
+    return insert(MessageEvent.__table__)
+
+
+async def load_state(
+    session: AsyncSession, channel: str, chat_id: str, now: datetime,
+    message_id: str | None = None,
+) -> tuple[Conversation, SupportSession | None, list[dict] | None]:  # fmt: skip
+    """The state, its current support session and, for a message that carries an id, what
+    was answered to it before (a retry gets the same answer): one statement.
+
+    The state comes detached: handlers change it, save_conversation writes it. The support
+    session comes attached (in the session's identity map, so `get_session` finds it without a
+    query, as long as the caller holds on to it); None when the conversation has none yet.
+    """
+    parameters = {"channel": channel, "chat_id": chat_id}
+    if message_id:
+        parameters["message_id"] = message_id
+    found = await session.execute(_state_query(bool(message_id)), parameters)
+    row = found.one_or_none()
+    if row is None:
+        # A first message, or the person erased their data: answers may outlive the state.
+        earlier = None
+        if message_id:
+            earlier = await earlier_answer(session, channel, chat_id, message_id)
+        return Conversation(channel=channel, chat_id=chat_id, updated_at=NEVER), None, earlier
+    names = Conversation.__table__.columns.keys()
+    values, support_session = row[: len(names)], row[len(names)]
+    earlier = row[len(names) + 1] if message_id else None
+    return Conversation(**dict(zip(names, values, strict=True))), support_session, earlier
+
+
 async def load_conversation(
     session: AsyncSession, channel: str, chat_id: str, now: datetime
 ) -> Conversation:
     """The state, detached from the session: handlers change it, save_conversation writes it."""
-    row = (
-        await session.execute(
-            select(*Conversation.__table__.columns).where(
-                Conversation.channel == channel, Conversation.chat_id == chat_id
-            )
-        )
-    ).one_or_none()
-    if row is None:
-        return Conversation(channel=channel, chat_id=chat_id, updated_at=NEVER)
-    return Conversation(**row._asdict())
+    state, _, _ = await load_state(session, channel, chat_id, now)
+    return state
 
 
 async def save_conversation(session: AsyncSession, conversation: Conversation) -> None:
     """One upsert: a turn costs few round trips, which is most of its time on SQLite."""
     values = {c.name: getattr(conversation, c.name) for c in Conversation.__table__.columns}
-    statement = upsert_insert(dialect_of(session), Conversation).values(**values)
-    keys = ("channel", "chat_id")
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=list(keys), set_={k: v for k, v in values.items() if k not in keys}
-        )
-    )
+    await session.execute(_state_upsert(dialect_of(session)), values)
 
 
 async def log_events(session: AsyncSession, events: list[dict]) -> None:
@@ -98,7 +159,10 @@ async def log_events(session: AsyncSession, events: list[dict]) -> None:
             # PostgreSQL text cannot hold NUL; nobody types one on purpose.
             event["text"] = text.replace("\x00", "")[:MAX_LOGGED_TEXT]
     if events:
-        await session.execute(insert(MessageEvent), events)
+        # One executemany: every row names every column (what a caller left out is NULL).
+        names = [c.name for c in MessageEvent.__table__.columns if c.name != "id"]
+        rows = [{name: event.get(name) for name in names} for event in events]
+        await session.execute(_log_insert(), rows)
 
 
 async def earlier_answer(

@@ -59,6 +59,15 @@ class Conversation(SQLModel, table=True):
     choices: list[str | None] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _when()
+    # The current support session, read with the state in one statement (issue 17), and what
+    # of it is not written yet: the last turn it counted (its `ended_at`) and, per guide opened
+    # in it, [furthest step reached, furthest step written, finished]. handlers/sessions.py
+    # writes a session's rows when a figure the reports count changes, and when it closes.
+    session_id: int | None = None
+    session_seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    session_guides: dict[str, list[int]] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
 
 
 class MessageEvent(SQLModel, table=True):

@@ -1,6 +1,8 @@
 """Queries of support sessions: opening one, the guides it went through, erasing a contact."""
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, case, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +19,16 @@ from storage.models import (
 )
 
 
-async def open_session(
-    session: AsyncSession, channel: str, contact_ref: str, now: datetime, referral: str | None
+def new_session(
+    channel: str, contact_ref: str, now: datetime, referral: str | None
 ) -> SupportSession:
-    row = SupportSession(
+    """A session not written yet: open_session writes it with what its first turn did."""
+    return SupportSession(
         channel=channel, contact_ref=contact_ref, started_at=now, ended_at=now, referral=referral
     )
+
+
+async def open_session(session: AsyncSession, row: SupportSession) -> SupportSession:
     session.add(row)
     await session.flush()  # the id goes into the conversation state
     return row
@@ -34,24 +40,31 @@ async def get_session(session: AsyncSession, session_id: object) -> SupportSessi
     return await session.get(SupportSession, session_id)
 
 
-async def record_guide(
-    session: AsyncSession, session_id: int, guide_id: str, step: int, finished: bool
+@cache
+def _guides_upsert(dialect: str) -> Any:
+    """Built once (issue 17); a step already written further stays, finished stays finished."""
+    statement = upsert_insert(dialect, SessionGuide.__table__)
+    table, excluded = SessionGuide.__table__, statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["session_id", "guide_id"],
+        set_={
+            "furthest_step": _greatest(table.c.furthest_step, excluded.furthest_step),
+            "finished": table.c.finished | excluded.finished,
+        },
+    )
+
+
+async def record_guides(
+    session: AsyncSession, session_id: int, guides: list[tuple[str, int, bool]]
 ) -> None:
-    """Remember the furthest step reached; a finished guide stays finished."""
-    statement = upsert_insert(dialect_of(session), SessionGuide).values(
-        session_id=session_id, guide_id=guide_id, furthest_step=step, finished=finished
-    )
-    table = SessionGuide.__table__
-    excluded = statement.excluded
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["session_id", "guide_id"],
-            set_={
-                "furthest_step": _greatest(table.c.furthest_step, excluded.furthest_step),
-                "finished": table.c.finished | excluded.finished,
-            },
-        )
-    )
+    """Remember the furthest step reached in each (guide, step, finished), in one statement."""
+    if guides:
+        rows = [
+            {"session_id": session_id, "guide_id": guide_id, "furthest_step": step,
+             "finished": finished}
+            for guide_id, step, finished in guides
+        ]  # fmt: skip
+        await session.execute(_guides_upsert(dialect_of(session)), rows)
 
 
 def _greatest(left: ColumnElement, right: ColumnElement) -> ColumnElement:
