@@ -7,7 +7,11 @@
    sender that sends nothing, which is TroLy's own part (outbox claims, records, pacing)
    without python-telegram-bot's HTTP stack.
 
-    python bench/campaign.py [--subscribers 3000] [--unlimited 5000] [--postgres URL]
+    python bench/campaign.py [--subscribers 3000] [--unlimited 5000] [--survey ky-nang-so]
+
+With --survey the message is a survey invitation (`troly campaign create --survey`): issue 16's
+"a survey campaign to 10,000 subscribers at the channel ceiling" is
+`python bench/campaign.py --survey ky-nang-so --subscribers 10000 --unlimited 10000`.
 """
 
 import argparse
@@ -90,7 +94,9 @@ async def add_contacts(database: Database, subscribers: int, now: datetime) -> N
         await session.execute(insert(Contact), rows)
 
 
-async def run(url: str, subscribers: int, rate_limit: float | None, send_rate: float) -> dict:
+async def run(
+    url: str, subscribers: int, rate_limit: float | None, send_rate: float, survey: str | None
+) -> dict:
     parent, child = multiprocessing.Pipe()
     fake = multiprocessing.Process(target=serve_fake, args=(rate_limit, child), daemon=True)
     fake.start()
@@ -110,9 +116,12 @@ async def run(url: str, subscribers: int, rate_limit: float | None, send_rate: f
     )
     sender = make_sender(settings)
     assert sender is not None
-    campaign = await campaigns.create(
-        database, library, now=now, **campaigns.alert_fields(library, "canh-bao-otp")
+    fields = (
+        {"title": "Khảo sát", "text": library.text("survey_invitation", title=survey)}
+        if survey
+        else campaigns.alert_fields(library, "canh-bao-otp")
     )
+    campaign = await campaigns.create(database, library, now=now, survey_id=survey, **fields)
     await sender.send("1", [])  # connect and getMe before the clock starts
     wall, cpu = time.perf_counter(), time.process_time()
     await campaigns.send(database, library, {"telegram": sender}, campaign.id, settings=settings)
@@ -135,15 +144,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=3000)
     parser.add_argument("--unlimited", type=int, default=5000, help="contacts, limit lifted")
+    parser.add_argument("--survey", help="send a survey invitation (its button opens it)")
     args = parser.parse_args()
+    if args.survey:
+        print(f"a survey campaign: '{args.survey}', its button opens the survey")
 
-    limited = asyncio.run(run(fresh_sqlite(), args.subscribers, 30, 29.0))
+    limited = asyncio.run(run(fresh_sqlite(), args.subscribers, 30, 29.0, args.survey))
     rate = limited["sent"] / limited["wall"]
     print(f"30 msg/s enforced, {args.subscribers} subscribers: {limited['sent']} sent in "
           f"{limited['wall']:.1f} s = {rate:.2f} msg/s = {rate / 30:.1%} of the ceiling "
           f"({limited['429']} answered 429, {limited['twice']} got it twice)")  # fmt: skip
 
-    free = asyncio.run(run(fresh_sqlite(), args.unlimited, None, 0))
+    free = asyncio.run(run(fresh_sqlite(), args.unlimited, None, 0, args.survey))
     print(f"limit lifted, {args.unlimited} subscribers (SQLite): {free['sent']} sent in "
           f"{free['wall']:.2f} s = {free['sent'] / free['wall']:.0f} msg/s wall; sender CPU "
           f"{free['cpu']:.2f} s = {free['sent'] / free['cpu']:.0f} msg/s per core "

@@ -4,11 +4,13 @@ database; messages for other chats leave after the commit.
 Features register handlers and hooks on a Router (bot/turn.py); the engine never imports them.
 """
 
+import asyncio
 import inspect
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import (
@@ -63,6 +65,27 @@ def _unavailable(error: BaseException) -> bool:
     return not isinstance(error, IntegrityError | ProgrammingError | DataError)
 
 
+class ChatLocks:
+    """An asyncio lock per chat, kept only while somebody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
 class Engine:
     def __init__(
         self,
@@ -82,6 +105,7 @@ class Engine:
         if self.router.fallback is None:
             raise RuntimeError("no handlers registered: call handlers.load_handlers() first")
         self.matcher = Matcher.for_library(library)
+        self._chat_locks = ChatLocks()
 
     async def handle(self, incoming: Incoming, *, keep_if_unavailable: bool = False) -> Replies:
         """Always answers: a failure anywhere ends in a polite fallback, logged with context.
@@ -90,6 +114,12 @@ class Engine:
         instead: a channel whose platform delivers again (on a non-2xx answer, or through the
         webhook inbox) keeps the message and answers it once the database is back.
         """
+        # One turn at a time per chat: a second message typed before the first is answered
+        # must see the state the first one leaves (hand-off mode, the next step).
+        async with self._chat_locks.hold((incoming.channel, incoming.chat_id)):
+            return await self._handle_in_order(incoming, keep_if_unavailable)
+
+    async def _handle_in_order(self, incoming: Incoming, keep_if_unavailable: bool) -> Replies:
         started = time.perf_counter()
         context = {
             "channel": incoming.channel,

@@ -165,3 +165,17 @@ async def test_a_failing_handler_gives_a_polite_fallback_and_is_logged(chat: Cha
     assert "citizen-1" not in caplog.text, "the log names a chat by its hash only"
     await chat.say("menu")  # and the conversation goes on
     assert "🪪 VNeID" in chat.labels
+
+
+async def test_two_messages_sent_at_once_are_answered_in_order(engine) -> None:
+    """A citizen who types "tiếp" before the guide's first step arrived gets the second step."""
+    import asyncio
+
+    from bot.messages import Incoming
+
+    first, second = await asyncio.gather(
+        engine.handle(Incoming("web", "fast-typist", text="cai vneid the nao")),
+        engine.handle(Incoming("web", "fast-typist", text="tiếp")),
+    )
+    assert "Bước 1/3" in first[0].text
+    assert "Bước 2/3" in second[0].text
