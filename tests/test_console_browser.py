@@ -201,3 +201,26 @@ async def test_lockout_after_five_wrong_passwords(console: Console) -> None:
     await console.log_in(page, "lan")
     await expect(page.locator("h1")).to_have_text("Tạm khoá đăng nhập")
     await console.shot(page, "lockout")
+
+
+async def test_outreach_pages(console: Console, engine: Engine) -> None:
+    """Reports (part 2): a seeded month, its charts, the summary copied with one button."""
+    from tests.test_reports import seed
+
+    await seed(engine.database)
+    page = await console.new_page()
+    await console.log_in(page, "lan")
+    await page.get_by_role("link", name="Báo cáo").click()
+    await page.fill("#month", "2026-11")
+    await page.get_by_role("button", name="Xem tháng").click()
+    await expect(page.locator("h1")).to_contain_text("Tháng 11/2026")
+    await expect(page.locator('[data-figure="sessions"]')).to_have_text("4")
+    await expect(page.locator(".chart img")).to_have_count(2)
+    await page.get_by_role("button", name="Sao chép").click()
+    await expect(page.locator("[data-copied]")).to_be_visible()
+    await console.shot(page, "reports")
+    async with page.expect_download() as waiting:
+        await page.get_by_role("link", name="Tải bảng tính XLSX").click()
+    download = await waiting.value
+    assert download.suggested_filename == "bao-cao-thang-2026-11-01.xlsx"
+    assert console.csp_errors == []

@@ -16,6 +16,7 @@ def add_routes(console: web.Application) -> None:
         contacts,
         inbox,
         login,
+        reports,
         supportlog,
         tickets,
         today,
@@ -23,7 +24,7 @@ def add_routes(console: web.Application) -> None:
     )
 
     for module in (login, today, inbox, canned, tickets, supportlog, contacts, audit_page,
-                   accounts, volunteer):  # fmt: skip
+                   accounts, volunteer, reports):  # fmt: skip
         module.routes(console.router)
 
 

@@ -1,0 +1,104 @@
+"""The console's outreach pages against the CLI they replace: reports (`troly report`)."""
+
+import io
+import os
+import re
+import subprocess
+import sys
+from html import unescape
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.app import create_app
+from bot.engine import Engine
+from bot.reports.summary import FIGURE_NAMES
+from tests.conftest import FIXTURE_LIBRARY, ROOT
+from tests.console_helpers import add_account, login, telegram_settings
+from tests.fake_telegram import FakeTelegram
+from tests.test_reports import seed
+
+FIGURE = re.compile(r'data-figure="(\w+)">([^<]*)<')
+BEFORE = re.compile(r'data-before="(\w+)">([^<]*)<')
+
+
+@pytest.fixture
+async def telegram() -> FakeTelegram:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram):
+    app = create_app(telegram_settings(engine.database.url, telegram), engine)
+    client = await aiohttp_client(app)
+    await add_account(engine.database, "lan", "staff", "Trần Thị Lan")
+    await login(client, "lan")
+    return client
+
+
+def troly(engine: Engine, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The `troly` command on the test's own SQLite file and library, as a real process."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": "sqlite:///" + engine.database.url.split(":///", 1)[1],
+        "CONTENT_DIR": str(FIXTURE_LIBRARY),
+        "PYTHONPATH": str(ROOT),
+    }
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=60)  # fmt: skip
+
+
+def figure(shown: str) -> float | None:
+    """A figure as the page shows it (66,7; — for none), as a number."""
+    return None if shown == "—" else float(shown.replace(",", "."))
+
+
+async def test_report_page_equals_the_cli_for_a_seeded_month(
+    client, engine: Engine, aiohttp_client, tmp_path: Path
+) -> None:
+    await seed(engine.database)
+    cli = troly(engine, tmp_path, "report", "month", "--period", "2026-11",
+                "--xlsx", str(tmp_path / "cli.xlsx"))  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    cli_sheet = load_workbook(tmp_path / "cli.xlsx")["Tổng hợp"]
+    cli_figures = {name: value for name, value in cli_sheet.iter_rows(min_row=2, values_only=True)}
+
+    response = await client.get("/staff/reports?kind=month&period=2026-11")
+    assert response.status == 200
+    page = await response.text()
+    assert "Tháng 11/2026" in page
+    shown = dict(FIGURE.findall(page))
+    assert set(shown) == set(FIGURE_NAMES)
+    for key, name in FIGURE_NAMES.items():
+        assert figure(shown[key]) == (None if cli_figures[name] == "—" else cli_figures[name])
+    assert shown["sessions"] == "4" and shown["satisfaction_percent"] == "66,7"
+    # October had one session: November's four are an increase, shown with an arrow up.
+    assert dict(BEFORE.findall(page))["sessions"] == "1"
+    assert 'class="trend up"><span aria-label="tăng">▲' in page
+    # The summary to paste is what the CLI printed; two charts drawn on the page.
+    summary = unescape(page.split("readonly>", 1)[1].split("</textarea>", 1)[0])
+    assert summary.strip() == cli.stdout.split("\nXLSX:", 1)[0].strip()
+    assert page.count('src="data:image/png;base64,') == 2
+
+    download = await client.get("/staff/reports/xlsx?kind=month&period=2026-11")
+    assert download.status == 200
+    assert "bao-cao-thang-2026-11-01.xlsx" in download.headers["Content-Disposition"]
+    workbook = load_workbook(io.BytesIO(await download.read()))
+    expected = load_workbook(tmp_path / "cli.xlsx")
+    assert workbook.sheetnames == expected.sheetnames
+    for name in expected.sheetnames:
+        assert list(workbook[name].values) == list(expected[name].values), name
+
+    # A week, and a period that cannot be read (falls back, says so).
+    week = await (await client.get("/staff/reports?kind=week&period=2026-W45")).text()
+    assert "Tuần 45/2026" in week
+    bad = await (await client.get("/staff/reports?kind=month&period=tháng-mười")).text()
+    assert 'role="alert"' in bad
+
+    volunteer = await aiohttp_client(client.server)
+    await add_account(engine.database, "tv05", "volunteer", "Lê Văn Tư")
+    await login(volunteer, "tv05")
+    assert (await volunteer.get("/staff/reports")).status == 403
+    assert (await volunteer.get("/staff/reports/xlsx?kind=month&period=2026-11")).status == 403
