@@ -64,8 +64,13 @@ class Console:
 
 
 @pytest.fixture(params=list(SIZES))
-async def console(request, aiohttp_server, aiohttp_client, engine: Engine, telegram, browser):
-    app = create_app(telegram_settings(engine.database.url, telegram), engine)
+async def console(
+    request, aiohttp_server, aiohttp_client, engine: Engine, telegram, browser, tmp_path
+):
+    settings = telegram_settings(
+        engine.database.url, telegram, poster_cache_dir=tmp_path / "posters"
+    )
+    app = create_app(settings, engine)
     server = await aiohttp_server(app)
     http = await aiohttp_client(server)
     await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
@@ -223,4 +228,22 @@ async def test_outreach_pages(console: Console, engine: Engine) -> None:
         await page.get_by_role("link", name="Tải bảng tính XLSX").click()
     download = await waiting.value
     assert download.suggested_filename == "bao-cao-thang-2026-11-01.xlsx"
+
+    # Posters: the counter's, then a guide's large print, previewed and downloaded.
+    await page.get_by_role("link", name="Áp phích").click()
+    await expect(page.locator("#preview-title")).to_have_text("Áp phích tại quầy")
+    await expect(page.locator(".poster-preview img")).to_have_js_property("complete", True)
+    await console.shot(page, "posters")
+    await page.locator(".items li", has_text="Cài ứng dụng VNeID").get_by_role(
+        "link", name="Bản chữ to"
+    ).click()
+    await expect(page.locator("#preview-title")).to_contain_text("(chữ to)")
+    preview = page.locator(".poster-preview img")
+    await expect(preview).to_have_js_property("complete", True)
+    assert await preview.evaluate("img => img.naturalWidth") == 720
+    async with page.expect_download() as waiting:
+        await page.get_by_role("link", name="Tải PDF").click()
+    download = await waiting.value
+    assert download.suggested_filename == "vneid-cai-dat-large.pdf"
+    await console.shot(page, "poster-guide")
     assert console.csp_errors == []

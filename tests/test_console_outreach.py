@@ -1,4 +1,5 @@
-"""The console's outreach pages against the CLI they replace: reports (`troly report`)."""
+"""The console's outreach pages against the CLI they replace: reports (`troly report`),
+posters (`troly poster`)."""
 
 import io
 import os
@@ -17,6 +18,7 @@ from bot.reports.summary import FIGURE_NAMES
 from tests.conftest import FIXTURE_LIBRARY, ROOT
 from tests.console_helpers import add_account, login, telegram_settings
 from tests.fake_telegram import FakeTelegram
+from tests.test_posters import BOT, ZALO, read_pdf, scan_png, telegram_link
 from tests.test_reports import seed
 
 FIGURE = re.compile(r'data-figure="(\w+)">([^<]*)<')
@@ -30,8 +32,11 @@ async def telegram() -> FakeTelegram:
 
 
 @pytest.fixture
-async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram):
-    app = create_app(telegram_settings(engine.database.url, telegram), engine)
+async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram, tmp_path: Path):
+    settings = telegram_settings(
+        engine.database.url, telegram, poster_cache_dir=tmp_path / "posters"
+    )
+    app = create_app(settings, engine)
     client = await aiohttp_client(app)
     await add_account(engine.database, "lan", "staff", "Trần Thị Lan")
     await login(client, "lan")
@@ -102,3 +107,37 @@ async def test_report_page_equals_the_cli_for_a_seeded_month(
     await login(volunteer, "tv05")
     assert (await volunteer.get("/staff/reports")).status == 403
     assert (await volunteer.get("/staff/reports/xlsx?kind=month&period=2026-11")).status == 403
+
+
+async def test_a_poster_pdf_downloads_and_its_qr_opens_the_guide(
+    client, engine: Engine, aiohttp_client, tmp_path: Path
+) -> None:
+    page = await (await client.get("/staff/posters?show=vneid-cai-dat")).text()
+    assert "Cài ứng dụng VNeID" in page and "preview.png?poster=vneid-cai-dat&amp;large=0" in page
+    preview = await client.get("/staff/posters/preview.png?poster=vneid-cai-dat&large=0")
+    assert preview.status == 200 and (await preview.read()).startswith(b"\x89PNG")
+
+    for large, name in ((0, "vneid-cai-dat.pdf"), (1, "vneid-cai-dat-large.pdf")):
+        response = await client.get(
+            f"/staff/posters/download?poster=vneid-cai-dat&large={large}&format=pdf"
+        )
+        assert response.status == 200 and response.content_type == "application/pdf"
+        assert name in response.headers["Content-Disposition"]
+        path = tmp_path / name
+        path.write_bytes(await response.read())
+        [(codes, text)] = read_pdf(path)
+        assert sorted(codes) == sorted([telegram_link(BOT, "vneid-cai-dat", "poster"), ZALO])
+        assert "VNeID" in text
+
+    counter = await client.get("/staff/posters/download?poster=counter&format=png")
+    assert counter.status == 200 and counter.content_type == "image/png"
+    (tmp_path / "quay.png").write_bytes(await counter.read())
+    counter_links = sorted([f"https://t.me/{BOT}?start=poster", ZALO])
+    assert scan_png(tmp_path / "quay.png") == counter_links
+    assert (await client.get("/staff/posters/download?poster=khong-co")).status == 404
+
+    volunteer = await aiohttp_client(client.server)
+    await add_account(engine.database, "tv05", "volunteer", "Lê Văn Tư")
+    await login(volunteer, "tv05")
+    assert (await volunteer.get("/staff/posters")).status == 403
+    assert (await volunteer.get("/staff/posters/download?poster=counter")).status == 403

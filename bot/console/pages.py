@@ -16,6 +16,7 @@ def add_routes(console: web.Application) -> None:
         contacts,
         inbox,
         login,
+        posters,
         reports,
         supportlog,
         tickets,
@@ -24,7 +25,7 @@ def add_routes(console: web.Application) -> None:
     )
 
     for module in (login, today, inbox, canned, tickets, supportlog, contacts, audit_page,
-                   accounts, volunteer, reports):  # fmt: skip
+                   accounts, volunteer, reports, posters):  # fmt: skip
         module.routes(console.router)
 
 
