@@ -13,6 +13,7 @@ from bot.engine import Engine
 from storage.tickets import create_ticket
 from tests.console_helpers import PASSWORD, TelegramCitizen, add_account, telegram_settings
 from tests.fake_telegram import FakeTelegram
+from tests.test_console_outreach import volunteer_login
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 SIZES = {
@@ -246,4 +247,23 @@ async def test_outreach_pages(console: Console, engine: Engine) -> None:
     download = await waiting.value
     assert download.suggested_filename == "vneid-cai-dat-large.pdf"
     await console.shot(page, "poster-guide")
+
+    # Volunteers: the ranking, one volunteer's links and QR codes; then the volunteer's own page.
+    mai = await volunteer_login(engine, "mai", "Phạm Thị Mai", "TV09")
+    await page.get_by_role("link", name="Tình nguyện viên").click()
+    await expect(page.locator("table.volunteers")).to_contain_text("TV09")
+    await console.shot(page, "volunteers")
+    await page.get_by_role("link", name="Phạm Thị Mai").click()
+    await expect(page.locator("h1")).to_have_text("Phạm Thị Mai")
+    qr = page.locator("details.share[open] img").first
+    await expect(qr).to_have_js_property("complete", True)
+    assert await qr.evaluate("img => img.naturalWidth") > 100
+    await console.shot(page, "volunteer")
+    own = await console.new_page()
+    await console.log_in(own, "mai")
+    await expect(own.locator("h1")).to_have_text("Phạm Thị Mai")
+    await expect(own.locator("#fig-people")).to_have_text("0")
+    await console.shot(own, "volunteer-me-links")
+    response = await own.goto(console.url(f"/staff/volunteers/{mai - 1}"))
+    assert response is not None and response.status == 403
     assert console.csp_errors == []

@@ -1,11 +1,12 @@
 """The console's outreach pages against the CLI they replace: reports (`troly report`),
-posters (`troly poster`)."""
+posters (`troly poster`), volunteers' links (`troly volunteer links`)."""
 
 import io
 import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 
@@ -13,10 +14,19 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.app import create_app
+from bot.console.security import hash_password
 from bot.engine import Engine
 from bot.reports.summary import FIGURE_NAMES
+from storage.accounts import create_account
+from storage.models import Contact, StaffMember
 from tests.conftest import FIXTURE_LIBRARY, ROOT
-from tests.console_helpers import add_account, login, telegram_settings
+from tests.console_helpers import (
+    PASSWORD,
+    TelegramCitizen,
+    add_account,
+    login,
+    telegram_settings,
+)
 from tests.fake_telegram import FakeTelegram
 from tests.test_posters import BOT, ZALO, read_pdf, scan_png, telegram_link
 from tests.test_reports import seed
@@ -141,3 +151,61 @@ async def test_a_poster_pdf_downloads_and_its_qr_opens_the_guide(
     await login(volunteer, "tv05")
     assert (await volunteer.get("/staff/posters")).status == 403
     assert (await volunteer.get("/staff/posters/download?poster=counter")).status == 403
+
+
+async def volunteer_login(engine: Engine, login_name: str, name: str, code: str) -> int:
+    """A volunteer with a share-link code and a console login; returns their staff id."""
+    async with engine.database.session() as session, session.begin():
+        member = StaffMember(name=name, role="volunteer", code=code, created_at=datetime.now(UTC))
+        session.add(member)
+        await session.flush()
+        await create_account(session, name=name, login=login_name, role="volunteer",
+                             password_hash=hash_password(PASSWORD), now=datetime.now(UTC),
+                             member=member)  # fmt: skip
+        return member.id or 0
+
+
+async def test_volunteers_ranked_and_a_volunteer_sees_only_their_own(
+    client, engine: Engine, telegram: FakeTelegram, aiohttp_client, tmp_path: Path
+) -> None:
+    tu = await volunteer_login(engine, "tu", "Lê Văn Tư", "TV05")
+    hoa = await volunteer_login(engine, "hoa", "Lê Thị Hoa", "TV07")
+    # Three people come through Tư's links this month (one stops the messages), one through
+    # Hoa's; one person came through Tư's link last year (counted only "from the start").
+    for chat_id, payload in ((5551, "g_vneid-cai-dat_TV05"), (5552, "g_lua-dao-otp_TV05"),
+                             (5553, "TV05"), (5554, "g_vneid-cai-dat_TV07")):  # fmt: skip
+        await TelegramCitizen(client, telegram, chat_id).say(f"/start {payload}")
+    await TelegramCitizen(client, telegram, 5553).say("/dunglai")
+    async with engine.database.session() as session, session.begin():
+        long_ago = datetime(2025, 3, 1, tzinfo=UTC)
+        session.add(Contact(channel="telegram", chat_id="5550", first_seen=long_ago,
+                            last_seen=long_ago, referral="TV05"))  # fmt: skip
+
+    listing = await (await client.get("/staff/volunteers")).text()
+    assert listing.index("Lê Văn Tư") < listing.index("Lê Thị Hoa")  # ranked
+    assert 'data-people="TV05">3 người mới' in listing
+    assert 'data-people="TV07">1 người mới' in listing
+    staff_view = await (await client.get(f"/staff/volunteers/{tu}")).text()
+    assert 'id="fig-people">3<' in staff_view and 'id="fig-total">4<' in staff_view
+    assert 'id="fig-opened">2<' in staff_view and 'id="fig-subscribed">2<' in staff_view
+    # The all-time figure is the CLI's.
+    cli = troly(engine, tmp_path, "volunteer", "links", "TV05")
+    assert cli.returncode == 0, cli.stderr
+    assert "Lê Văn Tư (TV05): 4 people reached, 2 guides opened" in cli.stdout
+
+    volunteer = await aiohttp_client(client.server)
+    await login(volunteer, "tu")
+    own = await (await volunteer.get("/staff/me")).text()
+    assert "<h1>Lê Văn Tư</h1>" in own and 'id="fig-people">3<' in own
+    link = f"https://t.me/{BOT}?start=g_vneid-cai-dat_TV05"
+    assert f'value="{link}"' in own and "Rồi gõ: <b>#11 TV05</b>" in own
+    assert (await volunteer.get(f"/staff/volunteers/{tu}")).status == 200
+    qr = await volunteer.get(f"/staff/volunteers/{tu}/qr.png?guide=vneid-cai-dat&channel=telegram")
+    assert qr.status == 200
+    (tmp_path / "qr.png").write_bytes(await qr.read())
+    assert scan_png(tmp_path / "qr.png") == [link]
+    for path in (f"/staff/volunteers/{hoa}", f"/staff/volunteers/{hoa}/qr.png?channel=telegram",
+                 "/staff/volunteers"):  # fmt: skip
+        response = await volunteer.get(path)
+        assert response.status == 403, path
+        assert "Lê Thị Hoa" not in await response.text()

@@ -22,10 +22,11 @@ def add_routes(console: web.Application) -> None:
         tickets,
         today,
         volunteer,
+        volunteers,
     )
 
     for module in (login, today, inbox, canned, tickets, supportlog, contacts, audit_page,
-                   accounts, volunteer, reports, posters):  # fmt: skip
+                   accounts, volunteer, reports, posters, volunteers):  # fmt: skip
         module.routes(console.router)
 
 
