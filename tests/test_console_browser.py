@@ -266,4 +266,17 @@ async def test_outreach_pages(console: Console, engine: Engine) -> None:
     await console.shot(own, "volunteer-me-links")
     response = await own.goto(console.url(f"/staff/volunteers/{mai - 1}"))
     assert response is not None and response.status == 403
+
+    # The guide library: try a question as a citizen types it, then read the guide it finds.
+    await page.get_by_role("link", name="Hướng dẫn").click()
+    await console.shot(page, "guides")
+    await page.fill("#q", "cai vneid the nao")
+    await page.get_by_role("button", name="Thử").click()
+    await expect(page.locator(".asked")).to_contain_text("trả lời ngay")
+    await expect(page.locator("table.results")).to_contain_text("Cài ứng dụng VNeID")
+    await console.shot(page, "guides-ask")
+    await page.locator("table.results a").first.click()
+    await expect(page.locator("h1")).to_have_text("#11 Cài ứng dụng VNeID")
+    await expect(page.locator(".steps li")).to_have_count(3)
+    await console.shot(page, "guide")
     assert console.csp_errors == []

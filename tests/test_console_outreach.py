@@ -1,13 +1,15 @@
 """The console's outreach pages against the CLI they replace: reports (`troly report`),
-posters (`troly poster`), volunteers' links (`troly volunteer links`)."""
+posters (`troly poster`), volunteers' links (`troly volunteer links`) and the guide library's
+question tester (`troly ask --json`)."""
 
 import io
+import json
 import os
 import re
 import subprocess
 import sys
 from datetime import UTC, datetime
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 
 import pytest
@@ -53,7 +55,9 @@ async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram, tmp_pat
     return client
 
 
-def troly(engine: Engine, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def troly(
+    engine: Engine, tmp_path: Path, *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
     """The `troly` command on the test's own SQLite file and library, as a real process."""
     env = {
         **os.environ,
@@ -62,7 +66,7 @@ def troly(engine: Engine, tmp_path: Path, *args: str) -> subprocess.CompletedPro
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=60)  # fmt: skip
+                          env=env, cwd=tmp_path, timeout=60, input=stdin)  # fmt: skip
 
 
 def figure(shown: str) -> float | None:
@@ -209,3 +213,42 @@ async def test_volunteers_ranked_and_a_volunteer_sees_only_their_own(
         response = await volunteer.get(path)
         assert response.status == 403, path
         assert "Lê Thị Hoa" not in await response.text()
+
+
+QUESTIONS = ["cai vneid the nao", "Kích hoạt tài khoản định danh", "ai hỏi mã otp",
+             "giá vàng hôm nay", "vneid", "cài  VNEID  mức 2???"]  # fmt: skip
+
+
+async def test_the_question_tester_agrees_with_troly_ask_json(
+    client, engine: Engine, telegram: FakeTelegram, aiohttp_client, tmp_path: Path
+) -> None:
+    cli = troly(engine, tmp_path, "ask", "--jsonl", stdin="\n".join(QUESTIONS) + "\n")
+    assert cli.returncode == 0, cli.stderr
+    expected = [json.loads(line) for line in cli.stdout.splitlines()]
+    assert {e["outcome"] for e in expected} >= {"answer", "unknown"}
+    for question, wanted in zip(QUESTIONS, expected, strict=True):
+        response = await client.get("/staff/guides/ask.json", params={"q": question})
+        assert await response.json() == wanted, question
+        page = await (await client.get("/staff/guides", params={"q": question})).text()
+        assert f'data-outcome="{wanted["outcome"]}"' in page
+        for result in wanted["results"]:
+            assert f'data-score="{result["id"]}">{result["score"]}<' in page
+
+    # The library with its use: a citizen opens a guide, the page counts it.
+    await TelegramCitizen(client, telegram, 5561).say("/start g_vneid-cai-dat")
+    listing = await (await client.get("/staff/guides")).text()
+    assert 'data-opened="vneid-cai-dat">1 lượt mở' in listing
+    assert 'data-opened="lua-dao-otp">0 lượt mở' in listing
+    guide = engine.library.guides["vneid-cai-dat"]
+    page = await (await client.get("/staff/guides/vneid-cai-dat")).text()
+    assert 'id="fig-opened">1<' in page
+    for number, step in enumerate(guide.steps, 1):
+        assert f"Bước {number}/{len(guide.steps)}" in page and escape(step.title) in page
+    assert escape(guide.source) in page
+    assert (await client.get("/staff/guides/khong-co")).status == 404
+
+    volunteer = await aiohttp_client(client.server)
+    await add_account(engine.database, "tv05", "volunteer", "Lê Văn Tư")
+    await login(volunteer, "tv05")
+    assert (await volunteer.get("/staff/guides")).status == 403
+    assert (await volunteer.get("/staff/guides/ask.json?q=vneid")).status == 403

@@ -14,6 +14,7 @@ def add_routes(console: web.Application) -> None:
         audit_page,
         canned,
         contacts,
+        guides,
         inbox,
         login,
         posters,
@@ -26,7 +27,7 @@ def add_routes(console: web.Application) -> None:
     )
 
     for module in (login, today, inbox, canned, tickets, supportlog, contacts, audit_page,
-                   accounts, volunteer, reports, posters, volunteers):  # fmt: skip
+                   accounts, volunteer, reports, posters, volunteers, guides):  # fmt: skip
         module.routes(console.router)
 
 
