@@ -279,4 +279,11 @@ async def test_outreach_pages(console: Console, engine: Engine) -> None:
     await expect(page.locator("h1")).to_have_text("#11 Cài ứng dụng VNeID")
     await expect(page.locator(".steps li")).to_have_count(3)
     await console.shot(page, "guide")
+
+    # Settings (admins): the profile, and the checks of `troly doctor` at the press of a button.
+    await page.get_by_role("link", name="Cài đặt").click()
+    await expect(page.locator(".facts")).to_contain_text("Hòa An")
+    await page.get_by_role("button", name="Kiểm tra ngay").click()
+    await expect(page.locator(".checks")).to_contain_text("database")
+    await console.shot(page, "settings")
     assert console.csp_errors == []

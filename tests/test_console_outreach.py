@@ -2,6 +2,7 @@
 posters (`troly poster`), volunteers' links (`troly volunteer links`) and the guide library's
 question tester (`troly ask --json`)."""
 
+import asyncio
 import io
 import json
 import os
@@ -24,8 +25,10 @@ from storage.models import Contact, StaffMember
 from tests.conftest import FIXTURE_LIBRARY, ROOT
 from tests.console_helpers import (
     PASSWORD,
+    SECRET,
     TelegramCitizen,
     add_account,
+    csrf_in,
     login,
     telegram_settings,
 )
@@ -56,17 +59,18 @@ async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram, tmp_pat
 
 
 def troly(
-    engine: Engine, tmp_path: Path, *args: str, stdin: str = ""
+    engine: Engine, tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """The `troly` command on the test's own SQLite file and library, as a real process."""
-    env = {
+    environment = {
         **os.environ,
         "DATABASE_URL": "sqlite:///" + engine.database.url.split(":///", 1)[1],
         "CONTENT_DIR": str(FIXTURE_LIBRARY),
         "PYTHONPATH": str(ROOT),
     }
+    environment.update(env or {})
     return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          env=env, cwd=tmp_path, timeout=60, input=stdin)  # fmt: skip
+                          env=environment, cwd=tmp_path, timeout=60, input=stdin)  # fmt: skip
 
 
 def figure(shown: str) -> float | None:
@@ -252,3 +256,51 @@ async def test_the_question_tester_agrees_with_troly_ask_json(
     await login(volunteer, "tv05")
     assert (await volunteer.get("/staff/guides")).status == 403
     assert (await volunteer.get("/staff/guides/ask.json?q=vneid")).status == 403
+
+
+CHECK = re.compile(
+    r'<li class="check \w+"><span class="status">(\w+)</span> <b>([^<]*)</b>: '
+    r'<span class="detail">([^<]*)</span></li>'
+)
+
+
+def same_minute(lines: list[str]) -> list[str]:
+    """The time zone check prints the time: the page and the CLI may be a minute apart."""
+    return [re.sub(r"now \d\d:\d\d", "now HH:MM", line) for line in lines]
+
+
+async def test_settings_runs_the_checks_of_troly_doctor(
+    aiohttp_client, engine: Engine, telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    settings = telegram_settings(engine.database.url, telegram, content_dir=FIXTURE_LIBRARY)
+    admin = await aiohttp_client(create_app(settings, engine))
+    await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
+    await login(admin, "lan")
+    page = await (await admin.get("/staff/settings")).text()
+    assert "Trung tâm Phục vụ hành chính công xã Hòa An" in page and "Ấp Bình Phú" in page
+    token = csrf_in(page)
+    assert (await admin.post("/staff/settings/doctor", data={"csrf": "forged"})).status == 403
+    response = await admin.post("/staff/settings/doctor", data={"csrf": token})
+    assert response.status == 200
+    shown = [f"{s:<4}  {n}: {unescape(d)}" for s, n, d in CHECK.findall(await response.text())]
+
+    # `troly doctor` as a process, while this event loop goes on serving the fake Telegram.
+    environment = {**os.environ, "DATABASE_URL": "sqlite:///" + engine.database.url.split(":///")[1],
+                   "CONTENT_DIR": str(FIXTURE_LIBRARY), "PYTHONPATH": str(ROOT),
+                   "TELEGRAM_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.base_url,
+                   "TELEGRAM_SECRET": SECRET}  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "doctor", env=environment, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    expected = out.decode().splitlines()
+    assert shown and same_minute(shown) == same_minute(expected), err.decode()
+    assert any(line.startswith("OK    telegram: token works") for line in shown)
+
+    staff = await aiohttp_client(admin.server)
+    await add_account(engine.database, "binh", "staff")
+    await login(staff, "binh")
+    assert (await staff.get("/staff/settings")).status == 403
+    staff_token = csrf_in(await (await staff.get("/staff/")).text())
+    assert (await staff.post("/staff/settings/doctor", data={"csrf": staff_token})).status == 403

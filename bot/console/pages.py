@@ -19,6 +19,7 @@ def add_routes(console: web.Application) -> None:
         login,
         posters,
         reports,
+        settings_page,
         supportlog,
         tickets,
         today,
@@ -27,7 +28,8 @@ def add_routes(console: web.Application) -> None:
     )
 
     for module in (login, today, inbox, canned, tickets, supportlog, contacts, audit_page,
-                   accounts, volunteer, reports, posters, volunteers, guides):  # fmt: skip
+                   accounts, volunteer, reports, posters, volunteers, guides,
+                   settings_page):  # fmt: skip
         module.routes(console.router)
 
 
