@@ -11,6 +11,7 @@ from playwright.async_api import Browser, Page, expect
 from bot.app import create_app
 from bot.engine import Engine
 from storage.tickets import create_ticket
+from tests.conftest import ROOT
 from tests.console_helpers import PASSWORD, TelegramCitizen, add_account, telegram_settings
 from tests.fake_telegram import FakeTelegram
 from tests.test_console_outreach import volunteer_login
@@ -247,11 +248,23 @@ async def test_outreach_pages(console: Console, engine: Engine) -> None:
     download = await waiting.value
     assert download.suggested_filename == "vneid-cai-dat-large.pdf"
     await console.shot(page, "poster-guide")
+    await page.set_input_files("#csv", str(ROOT / "tests" / "data" / "procedures_mixed.csv"))
+    await page.get_by_role("button", name="Tạo bảng").click()
+    await expect(page.locator("#procedures .notice")).to_contain_text("Đã tạo bảng 3 thủ tục")
+    await expect(page.locator("table.rejected tr[data-line]")).to_have_count(5)
+    await expect(page.locator(".sheet-preview img")).to_have_js_property("complete", True)
+    await console.shot(page, "posters-procedures")
 
     # Volunteers: the ranking, one volunteer's links and QR codes; then the volunteer's own page.
     mai = await volunteer_login(engine, "mai", "Phạm Thị Mai", "TV09")
-    await page.get_by_role("link", name="Tình nguyện viên").click()
+    await page.get_by_role("link", name="Tình nguyện viên", exact=True).click()
     await expect(page.locator("table.volunteers")).to_contain_text("TV09")
+    await page.fill("#name", "Võ Văn Ba")
+    await page.fill("#code", "tv10")
+    await page.get_by_role("button", name="Thêm", exact=True).click()
+    await expect(page.locator(".notice")).to_contain_text("Đã thêm tình nguyện viên Võ Văn Ba")
+    await page.get_by_role("link", name="Tình nguyện viên", exact=True).click()
+    await expect(page.locator("table.volunteers")).to_contain_text("TV10")
     await console.shot(page, "volunteers")
     await page.get_by_role("link", name="Phạm Thị Mai").click()
     await expect(page.locator("h1")).to_have_text("Phạm Thị Mai")

@@ -14,14 +14,17 @@ from html import escape, unescape
 from pathlib import Path
 
 import pytest
+from aiohttp import FormData
 from openpyxl import load_workbook
+from sqlmodel import select
 
 from bot.app import create_app
 from bot.console.security import hash_password
 from bot.engine import Engine
+from bot.posters import read_procedures
 from bot.reports.summary import FIGURE_NAMES
 from storage.accounts import create_account
-from storage.models import Contact, StaffMember
+from storage.models import AuditEvent, Contact, StaffMember
 from tests.conftest import FIXTURE_LIBRARY, ROOT
 from tests.console_helpers import (
     PASSWORD,
@@ -30,6 +33,7 @@ from tests.console_helpers import (
     add_account,
     csrf_in,
     login,
+    page_csrf,
     telegram_settings,
 )
 from tests.fake_telegram import FakeTelegram
@@ -304,3 +308,80 @@ async def test_settings_runs_the_checks_of_troly_doctor(
     assert (await staff.get("/staff/settings")).status == 403
     staff_token = csrf_in(await (await staff.get("/staff/")).text())
     assert (await staff.post("/staff/settings/doctor", data={"csrf": staff_token})).status == 403
+
+
+async def add(client, token: str, **fields: str):
+    """The "Thêm tình nguyện viên" form, posted."""
+    data = {"csrf": token, **fields}
+    return await client.post("/staff/volunteers", data=data, allow_redirects=False)
+
+
+async def test_staff_add_a_volunteer_and_a_code_is_never_taken_twice(
+    client, engine: Engine, aiohttp_client
+) -> None:
+    token = await page_csrf(client, "/staff/volunteers")
+    added = await add(client, token, name="  Lê   Thị Hoa ", code="tv07")
+    assert added.status == 303 and added.headers["Location"].endswith("?notice=added")
+    page = await (await client.get(added.headers["Location"])).text()
+    assert "<h1>Lê Thị Hoa</h1>" in page and "<b>TV07</b>" in page
+    assert f"https://t.me/{BOT}?start=g_vneid-cai-dat_TV07" in page
+    taken = await add(client, token, name="Người khác", code="TV07")
+    assert taken.headers["Location"] == "/staff/volunteers?notice=taken"
+    for bad in ({"name": "", "code": "TV08"}, {"name": "Ai đó", "code": "TV 08"},
+                {"name": "Ai đó", "code": "Tư05"}):  # fmt: skip
+        refused = await add(client, token, **bad)
+        assert refused.headers["Location"] == "/staff/volunteers?notice=invalid", bad
+    async with engine.database.session() as session:
+        members = (await session.execute(select(StaffMember))).scalars().all()
+        audited = (await session.execute(select(AuditEvent))).scalars().all()
+    assert [(m.name, m.code, m.role) for m in members if m.code] == [
+        ("Lê Thị Hoa", "TV07", "volunteer")
+    ]
+    assert [(a.action, a.detail) for a in audited if a.action == "volunteer"] == [
+        ("volunteer", "TV07 Lê Thị Hoa")
+    ]
+
+    volunteer = await aiohttp_client(client.server)
+    await add_account(engine.database, "tv05", "volunteer", "Lê Văn Tư")
+    await login(volunteer, "tv05")
+    own_token = await page_csrf(volunteer, "/staff/me")
+    denied = await add(volunteer, own_token, name="X", code="TV09")
+    assert denied.status == 403
+
+
+async def test_procedure_sheet_from_an_uploaded_csv_reports_bad_rows_by_line(
+    client, engine: Engine, aiohttp_client, tmp_path: Path
+) -> None:
+    csv_path = ROOT / "tests" / "data" / "procedures_mixed.csv"
+    token = await page_csrf(client, "/staff/posters")
+    upload = FormData()
+    upload.add_field("csrf", token)
+    upload.add_field("csv", csv_path.read_bytes(), filename="thu-tuc.csv", content_type="text/csv")
+    response = await client.post("/staff/posters/procedures", data=upload)
+    assert response.status == 200
+    page = await response.text()
+    assert re.findall(r'<tr data-line="(\d+)">', page) == ["3", "4", "5", "10", "11"]
+    assert "thiếu đường dẫn" in page and "thiếu tên thủ tục" in page
+    assert "Đã tạo bảng 3 thủ tục, 1 trang" in page
+    pdf_link = re.search(r'href="(/staff/posters/sheet/[\w-]+\.pdf)"', page).group(1)
+    download = await client.get(pdf_link)
+    assert download.status == 200 and download.content_type == "application/pdf"
+    (tmp_path / "tthc.pdf").write_bytes(await download.read())
+    [(codes, text)] = read_pdf(tmp_path / "tthc.pdf")
+    good, _ = read_procedures(csv_path)
+    assert sorted(codes) == sorted(p.url for p in good)
+    assert "Chứng thực bản sao từ bản chính" in text and "Đăng ký kết hôn" not in text
+    preview = await client.get(pdf_link.replace(".pdf", ".png") + "?view=1")
+    assert preview.status == 200 and (await preview.read()).startswith(b"\x89PNG")
+    assert (await client.get("/staff/posters/sheet/..%2F..%2Fsecret.pdf")).status == 404
+
+    nothing = FormData()
+    nothing.add_field("csrf", token)
+    nothing.add_field("csv", b"name,url\nChi co ten,\n", filename="x.csv", content_type="text/csv")
+    empty = await (await client.post("/staff/posters/procedures", data=nothing)).text()
+    assert "Không có dòng nào dùng được" in empty and '<tr data-line="2">' in empty
+
+    volunteer = await aiohttp_client(client.server)
+    await add_account(engine.database, "tv05", "volunteer", "Lê Văn Tư")
+    await login(volunteer, "tv05")
+    assert (await volunteer.get(pdf_link)).status == 403

@@ -3,12 +3,19 @@ on the page and downloaded as PDF or PNG: the same designs as `troly poster`."""
 
 import asyncio
 import os
+import re
+import secrets
 import tempfile
 import threading
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp.web_request import FileField
 
 from bot.app import SETTINGS
 from bot.console.pages import engine_of
@@ -16,6 +23,15 @@ from bot.console.security import STAFF_ROLES, require
 from bot.library import Guide, Library
 
 COUNTER = "counter"
+SHEETS = "sheets"  # under POSTER_CACHE_DIR: procedure sheets made from uploaded CSV files
+SHEET_FILE = re.compile(r"[A-Za-z0-9_-]{16}(-\d{1,3})?\.(pdf|png)")
+MAX_CSV = 512 * 1024
+REASONS = {
+    "missing URL": "thiếu đường dẫn",
+    "URL is not": "đường dẫn không phải http(s)",
+    "empty name": "thiếu tên thủ tục",
+    "unreadable CSV": "dòng CSV không đọc được",
+}
 PREVIEW_WIDTH = 720  # px: sharp on a phone, a fraction of the 300 dpi page's weight
 TYPES = {"pdf": "application/pdf", "png": "image/png"}
 
@@ -24,6 +40,8 @@ def routes(router: web.UrlDispatcher) -> None:
     router.add_get("/posters", posters_page)
     router.add_get("/posters/preview.png", preview)
     router.add_get("/posters/download", download)
+    router.add_post("/posters/procedures", procedures)
+    router.add_get("/posters/sheet/{name}", sheet_file)
 
 
 def _guides(library: Library) -> list[Guide]:
@@ -71,13 +89,12 @@ def _notes(library: Library, guide: Guide | None, large: bool) -> list[str]:
     return document.notes
 
 
-@require(*STAFF_ROLES)
-async def posters_page(request: web.Request) -> web.Response:
+async def _page_context(request: web.Request) -> dict[str, Any]:
     library = engine_of(request).library
     guide, large = _chosen(request, "show")
     notes = await asyncio.to_thread(_notes, library, guide, large)
     shown = guide.id if guide else COUNTER
-    context = {
+    return {
         "guides": _guides(library),
         "guide": guide,
         "large": large,
@@ -85,8 +102,91 @@ async def posters_page(request: web.Request) -> web.Response:
         "shortened": bool(notes),
         "query": f"poster={shown}&large={int(large)}",
         "failed": request.query.get("failed", ""),
+        "sheet": None,
     }
+
+
+@require(*STAFF_ROLES)
+async def posters_page(request: web.Request) -> web.Response:
+    context = await _page_context(request)
     return aiohttp_jinja2.render_template("posters.html", request, context)
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What became of an uploaded CSV: the sheet's files (if any row was usable) and the rows
+    left out, with their line in the file."""
+
+    token: str | None
+    pages: int
+    rows: int
+    rejected: list[tuple[int, str, str]]  # line, reason in Vietnamese, the reason as written
+    error: str | None = None
+
+
+def _reason(text: str) -> str:
+    for start, said in REASONS.items():
+        if text.startswith(start):
+            return said
+    return "không dùng được"
+
+
+def _make_sheet(library: Library, data: bytes, cache_dir: Path, today: date) -> Sheet:
+    from bot.posters import ProcedureFileError, procedure_sheet, read_procedures, save
+
+    with tempfile.TemporaryDirectory(prefix="troly-csv-") as folder:
+        path = Path(folder) / "thu-tuc.csv"
+        path.write_bytes(data)
+        try:
+            found, rejected = read_procedures(path)
+        except ProcedureFileError as error:
+            return Sheet(None, 0, 0, [], str(error).replace(str(path), "CSV"))
+    bad = [(r.line, _reason(r.reason), r.reason) for r in rejected]
+    if not found:
+        return Sheet(None, 0, 0, bad)
+    document = procedure_sheet(library, found, today)
+    token = secrets.token_urlsafe(12)
+    folder = Path(cache_dir) / SHEETS
+    save(document, folder / f"{token}.pdf")
+    save(document, folder / f"{token}.png")
+    return Sheet(token, len(document.pages), len(found), bad)
+
+
+@require(*STAFF_ROLES)
+async def procedures(request: web.Request) -> web.Response:
+    """The notice-board sheet from an uploaded CSV (as `troly poster procedures`)."""
+    data = await request.post()
+    upload = data.get("csv")
+    context = await _page_context(request)
+    if not isinstance(upload, FileField):
+        context["sheet"] = Sheet(None, 0, 0, [], "chưa chọn tệp")
+    else:
+        body = upload.file.read(MAX_CSV + 1)
+        if len(body) > MAX_CSV:
+            context["sheet"] = Sheet(None, 0, 0, [], "tệp quá lớn")
+        else:
+            settings = request.config_dict[SETTINGS]
+            today = datetime.now(ZoneInfo(settings.timezone)).date()
+            library = engine_of(request).library
+            context["sheet"] = await asyncio.to_thread(
+                _make_sheet, library, body, settings.poster_cache_dir, today
+            )
+    return aiohttp_jinja2.render_template("posters.html", request, context)
+
+
+@require(*STAFF_ROLES)
+async def sheet_file(request: web.Request) -> web.StreamResponse:
+    """A sheet made from a CSV: `<token>.pdf`, `<token>.png`, `<token>-2.png`, ..."""
+    name = request.match_info["name"]
+    if not SHEET_FILE.fullmatch(name):
+        raise web.HTTPNotFound()
+    path = Path(request.config_dict[SETTINGS].poster_cache_dir) / SHEETS / name
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    kind = TYPES[path.suffix[1:]]
+    disposition = "inline" if request.query.get("view") else f'attachment; filename="{name}"'
+    return web.FileResponse(path, headers={"Content-Type": kind,
+                                           "Content-Disposition": disposition})  # fmt: skip
 
 
 @require(*STAFF_ROLES)

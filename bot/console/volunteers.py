@@ -4,6 +4,7 @@ per guide and channel, and their figures. A volunteer sees only their own page."
 
 import asyncio
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -13,22 +14,25 @@ from aiohttp import web
 
 from bot.app import SETTINGS
 from bot.channels.base import get_channel
-from bot.console.pages import db, engine_of, int_or_404
+from bot.console.pages import db, engine_of, form, int_or_404, see_other
 from bot.console.security import EVERYONE, STAFF_ROLES, Me, me, now, require
 from bot.library import Guide, Library
 from bot.links import share_links
 from bot.reports import Period, month_starting, parse_period
 from bot.settings import Settings
 from storage.accounts import VOLUNTEER
+from storage.audit import audit
 from storage.models import StaffMember
 from storage.reach import VolunteerReach, volunteer_reach
-from storage.staff import list_members
+from storage.staff import add_member, list_members, member_by_code
 
 MENU = "menu"  # the share link that opens the bot itself, not a guide
+CODE = re.compile(r"[A-Z0-9-]{2,16}")  # a source tag (bot/links.py) that fits StaffMember.code
 
 
 def routes(router: web.UrlDispatcher) -> None:
     router.add_get("/volunteers", volunteers_page)
+    router.add_post("/volunteers", add_volunteer)
     router.add_get("/volunteers/{id}", volunteer_page)
     router.add_get("/volunteers/{id}/qr.png", qr_image)
 
@@ -77,8 +81,34 @@ async def volunteers_page(request: web.Request) -> web.Response:
         members = [m for m in await list_members(session) if m.code or m.role == VOLUNTEER]
     ranked = [await _reach(request, m, period) for m in members]
     ranked.sort(key=lambda r: (-r.month.people, -r.month.guides_opened, r.member.name))
-    context = {"ranked": ranked, "period": period, "month_value": f"{period.first_day:%Y-%m}"}
+    context = {
+        "ranked": ranked,
+        "period": period,
+        "month_value": f"{period.first_day:%Y-%m}",
+        "notice": request.query.get("notice", ""),
+    }
     return aiohttp_jinja2.render_template("volunteers.html", request, context)
+
+
+@require(*STAFF_ROLES)
+async def add_volunteer(request: web.Request) -> web.Response:
+    """A new volunteer with a share-link code (as `troly volunteer add NAME --code TV05`); a code
+    already given to somebody is refused rather than moved to the new person."""
+    fields = await form(request)
+    name = " ".join(fields.get("name", "").split())[:120]
+    code = fields.get("code", "").strip().upper()
+    if not name or not CODE.fullmatch(code):
+        return see_other("/staff/volunteers?notice=invalid")
+    who, at = me(request), now()
+    async with db(request) as session, session.begin():
+        if await member_by_code(session, code) is not None:
+            return see_other("/staff/volunteers?notice=taken")
+        member = await add_member(session, name=name, role=VOLUNTEER, now=at, code=code)
+        await audit(
+            session, now=at, account_id=who.account_id, actor=who.name,
+            action="volunteer", target=f"staff:{member.id}", detail=f"{code} {name}",
+        )  # fmt: skip
+    return see_other(f"/staff/volunteers/{member.id}?notice=added")
 
 
 def _allowed(who: Me, member_id: int) -> bool:
@@ -133,6 +163,7 @@ async def render_member(request: web.Request, member: StaffMember) -> web.Respon
         "sections": sections,
         "month_value": f"{period.first_day:%Y-%m}",
         "own": member.id == me(request).staff_id,
+        "notice": request.query.get("notice", ""),
     }
     return aiohttp_jinja2.render_template("volunteer.html", request, context)
 
