@@ -254,6 +254,13 @@ async def test_outreach_pages(console: Console, engine: Engine) -> None:
     await expect(page.locator("table.rejected tr[data-line]")).to_have_count(5)
     await expect(page.locator(".sheet-preview img")).to_have_js_property("complete", True)
     await console.shot(page, "posters-procedures")
+    await page.get_by_role("button", name="Tạo tệp ZIP").click()
+    await expect(page.get_by_role("link", name="Tải tệp ZIP")).to_be_visible(timeout=60_000)
+    await expect(page.locator("[data-progress-text]")).to_have_text("4/4")
+    await console.shot(page, "posters-all")
+    async with page.expect_download() as waiting:
+        await page.get_by_role("link", name="Tải tệp ZIP").click()
+    assert (await waiting.value).suggested_filename == "ap-phich.zip"
 
     # Volunteers: the ranking, one volunteer's links and QR codes; then the volunteer's own page.
     mai = await volunteer_login(engine, "mai", "Phạm Thị Mai", "TV09")

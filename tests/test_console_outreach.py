@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from datetime import UTC, datetime
 from html import escape, unescape
 from pathlib import Path
@@ -385,3 +386,39 @@ async def test_procedure_sheet_from_an_uploaded_csv_reports_bad_rows_by_line(
     await add_account(engine.database, "tv05", "volunteer", "Lê Văn Tư")
     await login(volunteer, "tv05")
     assert (await volunteer.get(pdf_link)).status == 403
+
+
+async def test_every_poster_as_one_zip_with_its_progress(
+    client, engine: Engine, aiohttp_client, tmp_path: Path
+) -> None:
+    token = await page_csrf(client, "/staff/posters")
+    started = await client.post("/staff/posters/all", allow_redirects=False,
+                                data={"csrf": token, "format": "pdf"})  # fmt: skip
+    assert started.status == 303
+    job = re.search(r"job=([\w-]+)#all", started.headers["Location"]).group(1)
+    states = []
+    for _ in range(240):
+        state = await (await client.get(f"/staff/posters/all/{job}.json")).json()
+        states.append(state["done"])
+        if state["state"] == "done":
+            break
+        await asyncio.sleep(0.25)
+    total = len(engine.library.guides) + 1
+    assert state == {"state": "done", "done": total, "total": total, "failed": [], "format": "pdf"}
+    assert states == sorted(states)
+    page = await (await client.get(started.headers["Location"])).text()
+    assert f'href="/staff/posters/all/{job}.zip"' in page
+    download = await client.get(f"/staff/posters/all/{job}.zip")
+    assert download.status == 200 and download.content_type == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(await download.read())) as archive:
+        names = sorted(archive.namelist())
+        (tmp_path / "lua-dao-otp.pdf").write_bytes(archive.read("lua-dao-otp.pdf"))
+    assert names == sorted(["counter.pdf"] + [f"{g}.pdf" for g in engine.library.guides])
+    [(codes, _)] = read_pdf(tmp_path / "lua-dao-otp.pdf")
+    assert telegram_link(BOT, "lua-dao-otp", "poster") in codes
+    assert (await client.get("/staff/posters/all/not-a-token.json")).status == 404
+
+    volunteer = await aiohttp_client(client.server)
+    await add_account(engine.database, "tv05", "volunteer", "Lê Văn Tư")
+    await login(volunteer, "tv05")
+    assert (await volunteer.get(f"/staff/posters/all/{job}.zip")).status == 403

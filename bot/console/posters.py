@@ -2,6 +2,8 @@
 on the page and downloaded as PDF or PNG: the same designs as `troly poster`."""
 
 import asyncio
+import json
+import logging
 import os
 import re
 import secrets
@@ -18,9 +20,11 @@ from aiohttp import web
 from aiohttp.web_request import FileField
 
 from bot.app import SETTINGS
-from bot.console.pages import engine_of
+from bot.console.pages import engine_of, form, see_other
 from bot.console.security import STAFF_ROLES, require
 from bot.library import Guide, Library
+
+log = logging.getLogger(__name__)
 
 COUNTER = "counter"
 SHEETS = "sheets"  # under POSTER_CACHE_DIR: procedure sheets made from uploaded CSV files
@@ -42,6 +46,9 @@ def routes(router: web.UrlDispatcher) -> None:
     router.add_get("/posters/download", download)
     router.add_post("/posters/procedures", procedures)
     router.add_get("/posters/sheet/{name}", sheet_file)
+    router.add_post("/posters/all", start_all)
+    router.add_get("/posters/all/{token}.json", all_progress)
+    router.add_get("/posters/all/{token}.zip", all_zip)
 
 
 def _guides(library: Library) -> list[Guide]:
@@ -103,6 +110,8 @@ async def _page_context(request: web.Request) -> dict[str, Any]:
         "query": f"poster={shown}&large={int(large)}",
         "failed": request.query.get("failed", ""),
         "sheet": None,
+        "job": _job_or_none(request, request.query.get("job", "")),
+        "formats": FORMATS,
     }
 
 
@@ -235,3 +244,105 @@ async def download(request: web.Request) -> web.StreamResponse:
     disposition = f'attachment; filename="{filename}"'
     return web.Response(body=body, content_type=TYPES[fmt],
                         headers={"Content-Disposition": disposition})  # fmt: skip
+
+
+# --- every poster as one ZIP, built in the background --------------------------------------
+# The job's state is a file under POSTER_CACHE_DIR/zips/, so any worker can report its progress.
+
+ZIPS = "zips"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16}")
+FORMATS = {"pdf": "PDF (để in)", "png": "PNG (300 dpi)"}
+_RUNNING: set[asyncio.Task[None]] = set()
+
+
+def _job_dir(request: web.Request, token: str) -> Path:
+    if not TOKEN.fullmatch(token):
+        raise web.HTTPNotFound()
+    return Path(request.config_dict[SETTINGS].poster_cache_dir) / ZIPS / token
+
+
+def _read_state(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / "progress.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _job_or_none(request: web.Request, token: str) -> dict[str, Any] | None:
+    if not token or not TOKEN.fullmatch(token):
+        return None
+    state = _read_state(_job_dir(request, token))
+    return {"token": token, **state} if state else None
+
+
+def _write_state(folder: Path, **state: Any) -> None:
+    partial = folder / f"progress.{threading.get_ident()}.tmp"
+    partial.write_text(json.dumps(state, ensure_ascii=False))
+    partial.replace(folder / "progress.json")  # atomic: a poll never reads half a file
+
+
+def build_zip(library: Library, folder: Path, fmt: str) -> None:
+    """Every poster (`troly poster all`) into folder/posters.zip, progress.json kept current."""
+    import zipfile
+
+    from bot.posters import write_all
+
+    total = len(library.guides) + 1
+    done, failed = 0, []
+    files = folder / "files"
+    _write_state(folder, state="running", done=0, total=total, failed=[], format=fmt)
+    for written in write_all(library, files, fmt):
+        done += 1
+        if written.error:
+            failed.append(written.name)
+        _write_state(folder, state="running", done=done, total=total, failed=failed, format=fmt)
+    partial = folder / "posters.zip.tmp"
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(files.iterdir()):
+            archive.write(path, path.name)
+    partial.replace(folder / "posters.zip")
+    _write_state(folder, state="done", done=done, total=total, failed=failed, format=fmt)
+
+
+@require(*STAFF_ROLES)
+async def start_all(request: web.Request) -> web.Response:
+    fields = await form(request)
+    fmt = fields.get("format", "pdf")
+    if fmt not in FORMATS:
+        fmt = "pdf"
+    token = secrets.token_urlsafe(12)
+    folder = _job_dir(request, token)
+    folder.mkdir(parents=True)
+    library = engine_of(request).library
+    _write_state(folder, state="running", done=0, total=len(library.guides) + 1, failed=[],
+                 format=fmt)  # fmt: skip
+
+    async def run() -> None:
+        try:
+            await asyncio.to_thread(build_zip, library, folder, fmt)
+        except Exception:
+            log.exception("console: the ZIP of every poster failed")
+            _write_state(folder, state="failed", done=0, total=0, failed=[], format=fmt)
+
+    task = asyncio.create_task(run())
+    _RUNNING.add(task)  # a reference, so the task is not collected while it runs
+    task.add_done_callback(_RUNNING.discard)
+    return see_other(f"/staff/posters?job={token}#all")
+
+
+@require(*STAFF_ROLES)
+async def all_progress(request: web.Request) -> web.Response:
+    state = _read_state(_job_dir(request, request.match_info["token"]))
+    if state is None:
+        raise web.HTTPNotFound()
+    return web.json_response(state)
+
+
+@require(*STAFF_ROLES)
+async def all_zip(request: web.Request) -> web.StreamResponse:
+    path = _job_dir(request, request.match_info["token"]) / "posters.zip"
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    headers = {"Content-Type": "application/zip",
+               "Content-Disposition": 'attachment; filename="ap-phich.zip"'}  # fmt: skip
+    return web.FileResponse(path, headers=headers)
