@@ -15,6 +15,7 @@ from html import escape, unescape
 from pathlib import Path
 
 import pytest
+import yaml
 from aiohttp import FormData
 from openpyxl import load_workbook
 from sqlmodel import select
@@ -422,3 +423,36 @@ async def test_every_poster_as_one_zip_with_its_progress(
     await add_account(engine.database, "tv05", "volunteer", "Lê Văn Tư")
     await login(volunteer, "tv05")
     assert (await volunteer.get(f"/staff/posters/all/{job}.zip")).status == 403
+
+
+async def test_questions_without_a_guide_grouped_and_suggested_as_sample_questions(
+    client, engine: Engine, telegram: FakeTelegram, aiohttp_client
+) -> None:
+    asked = [(5571, "giá vàng hôm nay"), (5572, "Gia vang hom nay?"), (5573, "giá vàng hôm nay"),
+             (5574, "hôm nay giá vàng bao nhiêu"), (5575, "xe buýt mấy giờ chạy")]  # fmt: skip
+    for chat_id, text in asked:
+        await TelegramCitizen(client, telegram, chat_id).say(text)
+    page = await (await client.get("/staff/guides")).text()
+    groups = re.findall(r'<li class="group">\s*<p><b>([^<]*)</b> <span class="tag" '
+                        r"data-group-count>(\d+) lần", page)  # fmt: skip
+    assert groups == [("giá vàng hôm nay", "4"), ("xe buýt mấy giờ chạy", "1")]
+    assert "“Gia vang hom nay?” (1)" in page
+
+    token = await page_csrf(client, "/staff/guides")
+    done = await client.post("/staff/guides/suggest", allow_redirects=False, data={
+        "csrf": token, "question": "xe buýt mấy giờ chạy", "guide": "vneid-cai-dat"})  # fmt: skip
+    assert done.headers["Location"] == "/staff/guides?notice=suggested#unknown"
+    bad = await client.post("/staff/guides/suggest", allow_redirects=False,
+                            data={"csrf": token, "question": "x", "guide": "khong-co"})  # fmt: skip
+    assert "notice=invalid" in bad.headers["Location"]
+    assert (await client.get("/staff/guides/suggestions.yaml")).status == 403  # staff, not admin
+
+    admin = await aiohttp_client(client.server)
+    await add_account(engine.database, "an", "admin", "Phan Văn An")
+    await login(admin, "an")
+    response = await admin.get("/staff/guides/suggestions.yaml")
+    assert response.status == 200
+    items = yaml.safe_load(await response.text())
+    assert [(i["guide"], i["question"], i["by"]) for i in items] == [
+        ("vneid-cai-dat", "xe buýt mấy giờ chạy", "Trần Thị Lan")
+    ]
