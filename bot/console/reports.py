@@ -4,6 +4,10 @@ the previous period beside them, the charts, the summary to paste, and the XLSX 
 import asyncio
 import base64
 import tempfile
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,7 +16,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.app import SETTINGS
+from bot.app import DATABASE, SETTINGS
 from bot.console.pages import db, engine_of
 from bot.console.security import STAFF_ROLES, me, now, require
 from bot.reports import (
@@ -31,6 +35,8 @@ from storage.audit import audit
 
 KINDS = {"week": "Tuần", "month": "Tháng"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+REPORT_SECONDS = 120  # how long a built report is reused by the pages of this worker
+CACHED = 8
 CHART_NAMES = ("Lượt hỗ trợ theo ngày", "Lượt hỗ trợ theo chủ đề")
 
 
@@ -99,8 +105,35 @@ def _chosen(request: web.Request) -> tuple[Period, str]:
 
 
 async def _build(request: web.Request, period: Period) -> Report:
-    async with db(request) as session:
-        return await build_report(session, period, engine_of(request).library)
+    """The report of a period, shared by this worker's pages for a few minutes: a month of a
+    large commune takes a second or two to count, and the page needs two periods."""
+
+    async def build() -> Report:
+        async with db(request) as session:
+            return await build_report(session, period, engine_of(request).library)
+
+    return await _cached(request, f"report:{period.kind}:{period.start.isoformat()}", build)
+
+
+# Built reports and charts per database (so two apps in one process never share them), at most
+# CACHED of them, each for REPORT_SECONDS: a few months of a large commune, not every one asked.
+_CACHES: "weakref.WeakKeyDictionary[Any, OrderedDict[str, tuple[float, Any]]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _cached(request: web.Request, key: str, compute: Callable[[], Awaitable[Any]]) -> Any:
+    cache = _CACHES.setdefault(request.config_dict[DATABASE], OrderedDict())
+    found = cache.get(key)
+    if found and time.monotonic() - found[0] < REPORT_SECONDS:
+        cache.move_to_end(key)
+        return found[1]
+    value = await compute()
+    cache[key] = (time.monotonic(), value)
+    cache.move_to_end(key)
+    while len(cache) > CACHED:
+        cache.popitem(last=False)
+    return value
 
 
 def _chart_images(report: Report) -> list[str]:
@@ -116,8 +149,16 @@ def _chart_images(report: Report) -> list[str]:
 async def reports_page(request: web.Request) -> web.Response:
     period, problem = _chosen(request)
     report = await _build(request, period)
-    before = await _build(request, previous(period, request.config_dict[SETTINGS]))
-    charts = await asyncio.to_thread(_chart_images, report)
+    # The charts are drawn in a thread while the previous period is counted.
+    charts_task = asyncio.ensure_future(_cached(
+        request,
+        f"charts:{period.kind}:{period.start.isoformat()}",
+        lambda: asyncio.to_thread(_chart_images, report),
+    ))  # fmt: skip
+    try:
+        before = await _build(request, previous(period, request.config_dict[SETTINGS]))
+    finally:
+        charts = await charts_task
     context = {
         "period": period,
         "report": report,
