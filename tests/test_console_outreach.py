@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import zipfile
 from datetime import UTC, datetime
 from html import escape, unescape
@@ -389,6 +390,17 @@ async def test_procedure_sheet_from_an_uploaded_csv_reports_bad_rows_by_line(
     assert (await volunteer.get(pdf_link)).status == 403
 
 
+async def finished(client, location: str) -> int:
+    """Wait for the ZIP job the redirect names; returns how many posters it drew."""
+    job = re.search(r"job=([\w-]+)#all", location).group(1)
+    for _ in range(240):
+        state = await (await client.get(f"/staff/posters/all/{job}.json")).json()
+        if state["state"] != "running":
+            return state["done"]
+        await asyncio.sleep(0.25)
+    raise AssertionError("the ZIP never finished")
+
+
 async def test_every_poster_as_one_zip_with_its_progress(
     client, engine: Engine, aiohttp_client, tmp_path: Path
 ) -> None:
@@ -418,6 +430,14 @@ async def test_every_poster_as_one_zip_with_its_progress(
     [(codes, _)] = read_pdf(tmp_path / "lua-dao-otp.pdf")
     assert telegram_link(BOT, "lua-dao-otp", "poster") in codes
     assert (await client.get("/staff/posters/all/not-a-token.json")).status == 404
+    # A day later, the next ZIP asked for clears the old one away.
+    old_job = tmp_path / "posters" / "zips" / job
+    os.utime(old_job, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    again = await client.post("/staff/posters/all", allow_redirects=False,
+                              data={"csrf": token, "format": "png"})  # fmt: skip
+    assert not old_job.exists()
+    assert await finished(client, again.headers["Location"]) == total
+    assert (await client.get(f"/staff/posters/all/{job}.zip")).status == 404
 
     volunteer = await aiohttp_client(client.server)
     await add_account(engine.database, "tv05", "volunteer", "Lê Văn Tư")

@@ -30,6 +30,7 @@ COUNTER = "counter"
 SHEETS = "sheets"  # under POSTER_CACHE_DIR: procedure sheets made from uploaded CSV files
 SHEET_FILE = re.compile(r"[A-Za-z0-9_-]{16}(-\d{1,3})?\.(pdf|png)")
 MAX_CSV = 512 * 1024
+KEEP_SECONDS = 24 * 3600  # sheets and ZIP files are kept a day, for the download
 REASONS = {
     "missing URL": "thiếu đường dẫn",
     "URL is not": "đường dẫn không phải http(s)",
@@ -140,6 +141,22 @@ def _reason(text: str) -> str:
     return "không dùng được"
 
 
+def prune(folder: Path, keep_seconds: float = KEEP_SECONDS) -> None:
+    """Forget what earlier uploads and ZIP jobs left in `folder` after a day."""
+    import shutil
+    import time
+
+    if not folder.is_dir():
+        return
+    limit = time.time() - keep_seconds
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime < limit:
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+        except OSError:
+            pass  # another worker got there first
+
+
 def _make_sheet(library: Library, data: bytes, cache_dir: Path, today: date) -> Sheet:
     from bot.posters import ProcedureFileError, procedure_sheet, read_procedures, save
 
@@ -156,6 +173,7 @@ def _make_sheet(library: Library, data: bytes, cache_dir: Path, today: date) -> 
     document = procedure_sheet(library, found, today)
     token = secrets.token_urlsafe(12)
     folder = Path(cache_dir) / SHEETS
+    prune(folder)
     save(document, folder / f"{token}.pdf")
     save(document, folder / f"{token}.png")
     return Sheet(token, len(document.pages), len(found), bad)
@@ -312,6 +330,7 @@ async def start_all(request: web.Request) -> web.Response:
         fmt = "pdf"
     token = secrets.token_urlsafe(12)
     folder = _job_dir(request, token)
+    await asyncio.to_thread(prune, folder.parent)
     folder.mkdir(parents=True)
     library = engine_of(request).library
     _write_state(folder, state="running", done=0, total=len(library.guides) + 1, failed=[],
