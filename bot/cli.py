@@ -114,14 +114,7 @@ def ask(
     queries = (line.rstrip("\n") for line in sys.stdin) if jsonl else [query or ""]
     for text in queries:
         result = matcher.match(text)
-        found = {
-            "query": text,
-            "outcome": result.outcome,
-            "results": [
-                {"id": m.guide.id, "title": m.guide.title, "score": round(m.score, 3)}
-                for m in result.matches
-            ],
-        }
+        found = result.as_json()
         if as_json or jsonl:
             typer.echo(json.dumps(found, ensure_ascii=False))
         else:

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
-from typing import Literal
+from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
 
@@ -105,6 +105,17 @@ class Result:
     query: str
     outcome: Outcome
     matches: tuple[Match, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """What `troly ask --json` prints and the console's question tester shows."""
+        return {
+            "query": self.query,
+            "outcome": self.outcome,
+            "results": [
+                {"id": m.guide.id, "title": m.guide.title, "score": round(m.score, 3)}
+                for m in self.matches
+            ],
+        }
 
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")

@@ -3,7 +3,7 @@
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -76,3 +76,20 @@ async def unknown_questions(
     for text, count in rows.all():
         counts[text.strip().lower()] += count
     return counts.most_common(limit)
+
+
+async def guide_usage(
+    session: AsyncSession, since: datetime
+) -> dict[str, tuple[int, int, int, int]]:
+    """Per guide since then: (sessions that opened it, that finished it, rated sessions among
+    them, satisfied ratings among those)."""
+    finished = func.sum(case((SessionGuide.finished.is_(True), 1), else_=0))
+    rated = func.count(SupportSession.satisfaction)
+    satisfied = func.sum(case((SupportSession.satisfaction.in_(SATISFIED), 1), else_=0))
+    rows = await session.execute(
+        select(SessionGuide.guide_id, func.count(), finished, rated, satisfied)
+        .join(SupportSession, SupportSession.id == SessionGuide.session_id)
+        .where(SupportSession.started_at >= since)
+        .group_by(SessionGuide.guide_id)
+    )
+    return {g: (int(n), int(f or 0), int(r or 0), int(s or 0)) for g, n, f, r, s in rows.all()}

@@ -117,17 +117,29 @@ async def volunteer_by_code(session: AsyncSession, code: str) -> StaffMember | N
 class VolunteerReach:
     people: int  # contacts whose first referral was the volunteer's code
     guides_opened: int  # distinct (person, guide) those people opened
+    subscribed: int = 0  # of those people, how many still get campaign messages (not opted out)
 
 
-async def volunteer_reach(session: AsyncSession, code: str) -> VolunteerReach:
-    people = (await session.execute(
-        select(Contact.channel, Contact.chat_id)
-        .where(func.upper(Contact.referral) == code.upper())
-    )).all()  # fmt: skip
+async def volunteer_reach(
+    session: AsyncSession,
+    code: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> VolunteerReach:
+    """What a volunteer's links brought; with `since`/`until`, the people who first came in that
+    time (by the contact's first message) and the guides opened in it."""
+    query = select(Contact.id, Contact.channel, Contact.chat_id).where(
+        func.upper(Contact.referral) == code.upper()
+    )
+    if since is not None:
+        query = query.where(Contact.first_seen >= since)
+    if until is not None:
+        query = query.where(Contact.first_seen < until)
+    people = (await session.execute(query)).all()
     if not people:
         return VolunteerReach(0, 0)
-    chats = {(channel, chat_id) for channel, chat_id in people}
-    opened = (await session.execute(
+    chats = {(channel, chat_id) for _, channel, chat_id in people}
+    opens = (
         select(MessageEvent.channel, MessageEvent.chat_id, MessageEvent.guide_id).distinct()
         .where(
             MessageEvent.chat_id.in_([c for _, c in chats]),
@@ -135,5 +147,18 @@ async def volunteer_reach(session: AsyncSession, code: str) -> VolunteerReach:
             MessageEvent.direction == "in",
             MessageEvent.guide_id.is_not(None),
         )
-    )).all()  # fmt: skip
-    return VolunteerReach(len(people), sum(1 for ch, c, _ in opened if (ch, c) in chats))
+    )  # fmt: skip
+    if since is not None:
+        opens = opens.where(MessageEvent.at >= since)
+    if until is not None:
+        opens = opens.where(MessageEvent.at < until)
+    opened = (await session.execute(opens)).all()
+    stopped = (await session.execute(
+        select(func.count()).select_from(Subscription).where(
+            Subscription.contact_id.in_([contact_id for contact_id, _, _ in people]),
+            Subscription.opted_out.is_(True),
+        )
+    )).scalar_one()  # fmt: skip
+    return VolunteerReach(
+        len(people), sum(1 for ch, c, _ in opened if (ch, c) in chats), len(people) - stopped
+    )

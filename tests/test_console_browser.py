@@ -11,8 +11,10 @@ from playwright.async_api import Browser, Page, expect
 from bot.app import create_app
 from bot.engine import Engine
 from storage.tickets import create_ticket
+from tests.conftest import ROOT
 from tests.console_helpers import PASSWORD, TelegramCitizen, add_account, telegram_settings
 from tests.fake_telegram import FakeTelegram
+from tests.test_console_outreach import volunteer_login
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 SIZES = {
@@ -64,8 +66,13 @@ class Console:
 
 
 @pytest.fixture(params=list(SIZES))
-async def console(request, aiohttp_server, aiohttp_client, engine: Engine, telegram, browser):
-    app = create_app(telegram_settings(engine.database.url, telegram), engine)
+async def console(
+    request, aiohttp_server, aiohttp_client, engine: Engine, telegram, browser, tmp_path
+):
+    settings = telegram_settings(
+        engine.database.url, telegram, poster_cache_dir=tmp_path / "posters"
+    )
+    app = create_app(settings, engine)
     server = await aiohttp_server(app)
     http = await aiohttp_client(server)
     await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
@@ -201,3 +208,102 @@ async def test_lockout_after_five_wrong_passwords(console: Console) -> None:
     await console.log_in(page, "lan")
     await expect(page.locator("h1")).to_have_text("Tạm khoá đăng nhập")
     await console.shot(page, "lockout")
+
+
+async def test_outreach_pages(console: Console, engine: Engine) -> None:
+    """Reports (part 2): a seeded month, its charts, the summary copied with one button."""
+    from tests.test_reports import seed
+
+    await seed(engine.database)
+    page = await console.new_page()
+    await console.log_in(page, "lan")
+    await page.get_by_role("link", name="Báo cáo").click()
+    await page.fill("#month", "2026-11")
+    await page.get_by_role("button", name="Xem tháng").click()
+    await expect(page.locator("h1")).to_contain_text("Tháng 11/2026")
+    await expect(page.locator('[data-figure="sessions"]')).to_have_text("4")
+    await expect(page.locator(".chart img")).to_have_count(2)
+    await page.get_by_role("button", name="Sao chép").click()
+    await expect(page.locator("[data-copied]")).to_be_visible()
+    await console.shot(page, "reports")
+    async with page.expect_download() as waiting:
+        await page.get_by_role("link", name="Tải bảng tính XLSX").click()
+    download = await waiting.value
+    assert download.suggested_filename == "bao-cao-thang-2026-11-01.xlsx"
+
+    # Posters: the counter's, then a guide's large print, previewed and downloaded.
+    await page.get_by_role("link", name="Áp phích").click()
+    await expect(page.locator("#preview-title")).to_have_text("Áp phích tại quầy")
+    await expect(page.locator(".poster-preview img")).to_have_js_property("complete", True)
+    await console.shot(page, "posters")
+    await page.locator(".items li", has_text="Cài ứng dụng VNeID").get_by_role(
+        "link", name="Bản chữ to"
+    ).click()
+    await expect(page.locator("#preview-title")).to_contain_text("(chữ to)")
+    preview = page.locator(".poster-preview img")
+    await expect(preview).to_have_js_property("complete", True)
+    assert await preview.evaluate("img => img.naturalWidth") == 720
+    async with page.expect_download() as waiting:
+        await page.get_by_role("link", name="Tải PDF").click()
+    download = await waiting.value
+    assert download.suggested_filename == "vneid-cai-dat-large.pdf"
+    await console.shot(page, "poster-guide")
+    await page.set_input_files("#csv", str(ROOT / "tests" / "data" / "procedures_mixed.csv"))
+    await page.get_by_role("button", name="Tạo bảng").click()
+    await expect(page.locator("#procedures .notice")).to_contain_text("Đã tạo bảng 3 thủ tục")
+    await expect(page.locator("table.rejected tr[data-line]")).to_have_count(5)
+    await expect(page.locator(".sheet-preview img")).to_have_js_property("complete", True)
+    await console.shot(page, "posters-procedures")
+    await page.get_by_role("button", name="Tạo tệp ZIP").click()
+    await expect(page.get_by_role("link", name="Tải tệp ZIP")).to_be_visible(timeout=60_000)
+    await expect(page.locator("[data-progress-text]")).to_have_text("4/4")
+    await console.shot(page, "posters-all")
+    async with page.expect_download() as waiting:
+        await page.get_by_role("link", name="Tải tệp ZIP").click()
+    assert (await waiting.value).suggested_filename == "ap-phich.zip"
+
+    # Volunteers: the ranking, one volunteer's links and QR codes; then the volunteer's own page.
+    mai = await volunteer_login(engine, "mai", "Phạm Thị Mai", "TV09")
+    await page.get_by_role("link", name="Tình nguyện viên", exact=True).click()
+    await expect(page.locator("table.volunteers")).to_contain_text("TV09")
+    await page.fill("#name", "Võ Văn Ba")
+    await page.fill("#code", "tv10")
+    await page.get_by_role("button", name="Thêm", exact=True).click()
+    await expect(page.locator(".notice")).to_contain_text("Đã thêm tình nguyện viên Võ Văn Ba")
+    await page.get_by_role("link", name="Tình nguyện viên", exact=True).click()
+    await expect(page.locator("table.volunteers")).to_contain_text("TV10")
+    await console.shot(page, "volunteers")
+    await page.get_by_role("link", name="Phạm Thị Mai").click()
+    await expect(page.locator("h1")).to_have_text("Phạm Thị Mai")
+    qr = page.locator("details.share[open] img").first
+    await expect(qr).to_have_js_property("complete", True)
+    assert await qr.evaluate("img => img.naturalWidth") > 100
+    await console.shot(page, "volunteer")
+    own = await console.new_page()
+    await console.log_in(own, "mai")
+    await expect(own.locator("h1")).to_have_text("Phạm Thị Mai")
+    await expect(own.locator("#fig-people")).to_have_text("0")
+    await console.shot(own, "volunteer-me-links")
+    response = await own.goto(console.url(f"/staff/volunteers/{mai - 1}"))
+    assert response is not None and response.status == 403
+
+    # The guide library: try a question as a citizen types it, then read the guide it finds.
+    await page.get_by_role("link", name="Hướng dẫn").click()
+    await console.shot(page, "guides")
+    await page.fill("#q", "cai vneid the nao")
+    await page.get_by_role("button", name="Thử").click()
+    await expect(page.locator(".asked")).to_contain_text("trả lời ngay")
+    await expect(page.locator("table.results")).to_contain_text("Cài ứng dụng VNeID")
+    await console.shot(page, "guides-ask")
+    await page.locator("table.results a").first.click()
+    await expect(page.locator("h1")).to_have_text("#11 Cài ứng dụng VNeID")
+    await expect(page.locator(".steps li")).to_have_count(3)
+    await console.shot(page, "guide")
+
+    # Settings (admins): the profile, and the checks of `troly doctor` at the press of a button.
+    await page.get_by_role("link", name="Cài đặt").click()
+    await expect(page.locator(".facts")).to_contain_text("Hòa An")
+    await page.get_by_role("button", name="Kiểm tra ngay").click()
+    await expect(page.locator(".checks")).to_contain_text("database")
+    await console.shot(page, "settings")
+    assert console.csp_errors == []

@@ -26,4 +26,18 @@ def channel_name(value: str | None) -> str:
     return label_of(value) if value else "—"
 
 
-FILTERS = {"local": local, "minutes_since": minutes_since, "channel": channel_name}
+def number(value: object) -> str:
+    """A figure as Vietnamese write it: 66,7 (a decimal comma); None is a dash."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    return str(value)
+
+
+FILTERS = {
+    "local": local,
+    "minutes_since": minutes_since,
+    "channel": channel_name,
+    "number": number,
+}

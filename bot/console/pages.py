@@ -14,17 +14,23 @@ def add_routes(console: web.Application) -> None:
         audit_page,
         canned,
         contacts,
+        guides,
         inbox,
         login,
+        posters,
+        reports,
+        settings_page,
         supportlog,
         surveys,
         tickets,
         today,
         volunteer,
+        volunteers,
     )
 
     for module in (login, today, inbox, canned, tickets, supportlog, contacts, audit_page,
-                   accounts, volunteer, surveys):  # fmt: skip
+                   accounts, volunteer, reports, posters, volunteers, guides,
+                   settings_page, surveys):  # fmt: skip
         module.routes(console.router)
 
 

@@ -1,4 +1,5 @@
-"""/staff/me: a volunteer's own page (their code; share links and figures come in part 2)."""
+"""/staff/me: my own page; for a volunteer (or anybody with a share-link code) their links, QR
+codes and what they brought, as /staff/volunteers/<id> shows it."""
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -14,6 +15,10 @@ def routes(router: web.UrlDispatcher) -> None:
 
 @require(*EVERYONE)
 async def me_page(request: web.Request) -> web.Response:
+    from bot.console.volunteers import render_member
+
     async with db(request) as session:
         member = await session.get(StaffMember, me(request).staff_id)
+    if member is not None and (member.code or member.role == "volunteer"):
+        return await render_member(request, member)
     return aiohttp_jinja2.render_template("me.html", request, {"member": member})

@@ -87,9 +87,12 @@ def _code(guide: Guide) -> int:
     return guide.code
 
 
-def cached_poster(library: Library, guide: Guide | None, cache_dir: Path) -> Path:
-    """The PNG of a guide's poster (or the counter poster), drawn once per content version."""
-    document = guide_poster(library, guide) if guide else counter_poster(library)
+def cached_poster(
+    library: Library, guide: Guide | None, cache_dir: Path, large: bool = False
+) -> Path:
+    """The PNG of a guide's poster (or the counter poster), drawn once per content version;
+    `large`: the guide's large-print poster."""
+    document = guide_poster(library, guide, large=large) if guide else counter_poster(library)
     # The key covers what is printed, so an edited guide or profile gets a fresh file.
     printed = repr([page.items for page in document.pages]).encode()
     digest = hashlib.sha256(printed).hexdigest()[:16]

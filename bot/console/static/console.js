@@ -54,4 +54,8 @@
     window.addEventListener("pagehide", function () { source.close(); });
   }
   scrollThread();
+
+  // On a phone the page links are a bar that scrolls sideways: show the current one.
+  var here = document.querySelector('.nav [aria-current="page"]');
+  if (here && here.scrollIntoView) here.scrollIntoView({ block: "nearest", inline: "nearest" });
 })();
