@@ -11,7 +11,7 @@ import typer
 
 from bot.campaigns.cli import register as register_campaign_commands
 from bot.channels.cli import register as register_channel_commands
-from bot.cli_library import load_library_or_exit
+from bot.cli_common import load_library_or_exit
 from bot.console.cli import register as register_console_commands
 from bot.ops_cli import register as register_ops_commands
 from bot.posters.cli import register as register_poster_commands

@@ -1,18 +1,15 @@
 """The staff side of `troly`: tickets, staff and volunteers, the in-person log, reports, privacy."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_common import in_one_transaction
 from bot.settings import Settings, get_settings
-
-T = TypeVar("T")
 
 tickets_app = typer.Typer(help="Feedback tickets (phản ánh, kiến nghị).", no_args_is_help=True)
 staff_app = typer.Typer(help="Centre staff: who may use staff commands.", no_args_is_help=True)
@@ -27,24 +24,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(privacy_app, name="privacy")
     app.command("log-support")(log_support_command)
     app.command("report")(report_command)
-
-
-def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """One transaction against DATABASE_URL (schema brought up to date first)."""
-    from storage.db import Database, upgrade
-
-    settings = get_settings()
-    upgrade(settings.database_url)
-
-    async def main() -> T:
-        database = Database(settings.database_url)
-        try:
-            async with database.session() as session, session.begin():
-                return await work(session, settings)
-        finally:
-            await database.close()
-
-    return asyncio.run(main())
 
 
 def _now() -> datetime:
@@ -76,7 +55,7 @@ def tickets_list(
             late = "QUÁ HẠN" if t.status == "open" and t.due < today else t.status
             typer.echo(f"{t.number}  hạn {t.due:%d/%m/%Y}  {late:<8}  {t.content[:60]}")
 
-    _run(work)
+    in_one_transaction(work)
 
 
 @tickets_app.command("show")
@@ -97,7 +76,7 @@ def tickets_show(number: Annotated[str, typer.Argument(help="e.g. PA-2026-000123
         if t.answer:
             typer.echo(f"Trả lời ({t.answered_by}): {t.answer}")
 
-    _run(work)
+    in_one_transaction(work)
 
 
 @tickets_app.command("answer")
@@ -116,7 +95,7 @@ def tickets_answer(
         answer_ticket(t, text, by, _now())
         return t, await _notify_ticket(settings, t)
 
-    ticket, notified = _run(work)
+    ticket, notified = in_one_transaction(work)
     typer.echo(f"{ticket.number} answered; citizen {'notified' if notified else 'NOT notified'}.")
 
 
@@ -152,7 +131,7 @@ def tickets_close(number: Annotated[str, typer.Argument(help="e.g. PA-2026-00012
             raise _fail(f"No ticket {number}.")
         close_ticket(t, _now())
 
-    _run(work)
+    in_one_transaction(work)
     typer.echo(f"{number.upper()} closed.")
 
 
@@ -184,7 +163,7 @@ def _add_member(role: str, name: str, channel: str | None, chat_id: str | None, 
             session, name=name, role=role, now=_now(), channel=channel, chat_id=chat_id, code=code
         )
 
-    member = _run(work)
+    member = in_one_transaction(work)
     typer.echo(f"{member.role} #{member.id}: {member.name} {member.code or ''}".rstrip())
 
 
@@ -232,7 +211,7 @@ def staff_list() -> None:
             where = f"{m.channel}:{m.chat_id}" if m.chat_id else "-"
             typer.echo(f"#{m.id} {m.role:<9} {m.code or '-':<6} {where:<24} {m.name}{state}")
 
-    _run(work)
+    in_one_transaction(work)
 
 
 @staff_app.command("remove")
@@ -243,7 +222,7 @@ def staff_remove(member_id: Annotated[int, typer.Argument(help="The # from `staf
     async def work(session: AsyncSession, settings: Settings) -> bool:
         return await deactivate(session, member_id)
 
-    if not _run(work):
+    if not in_one_transaction(work):
         raise _fail(f"No member #{member_id}.")
     typer.echo(f"#{member_id} deactivated.")
 
@@ -279,7 +258,7 @@ def log_support_command(
             now=_now(),
         )
 
-    entry = _run(work)
+    entry = in_one_transaction(work)
     typer.echo(
         f"Logged #{entry.id}: {entry.day:%d/%m/%Y} {entry.topic} · {entry.place} · "
         f"{entry.people} people · online {'yes' if entry.submitted_online else 'no'} · "
@@ -321,7 +300,7 @@ def report_command(
     async def work(session: AsyncSession, _: Settings) -> Any:
         return await build_report(session, chosen, library)
 
-    report = _run(work)
+    report = in_one_transaction(work)
     typer.echo(report.summary)
     if xlsx:
         write_xlsx(report, xlsx)
@@ -339,7 +318,7 @@ def privacy_purge() -> None:
     async def work(session: AsyncSession, settings: Settings) -> int:
         return await forget_old_text(session, retention_cutoff(_now(), settings))
 
-    typer.echo(f"Message texts deleted: {_run(work)}")
+    typer.echo(f"Message texts deleted: {in_one_transaction(work)}")
 
 
 def retention_cutoff(now: datetime, settings: Settings) -> datetime:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from bot.cli_library import load_library_or_exit
+from bot.cli_common import load_library_or_exit
 from bot.settings import Settings, get_settings
 
 T = TypeVar("T")
@@ -366,14 +366,9 @@ def volunteer_links(
     for each in [None, *guides] if not guide else guides:
         title = f"#{each.code} {each.title}" if each else "Trợ lý (menu)"
         typer.echo(f"\n{title}")
-        for link in share_links(library, each, source):
-            typer.echo(f"  {link.channel:<9} {link.url}")
-            if link.text_to_type:
-                typer.echo(f"  {'':<9} then type: {link.text_to_type}")
-            if qr is not None:
-                path = qr / f"{source}-{each.id if each else 'bot'}-{link.channel}.png"
-                _write_qr(link.url, path)
-                typer.echo(f"  {'':<9} QR: {path}")
+        _print_links(
+            share_links(library, each, source), f"{source}-{each.id if each else 'bot'}", qr
+        )
 
 
 def _survey_links(library: Any, survey_id: str, source: str, qr: Path | None) -> None:
@@ -385,12 +380,17 @@ def _survey_links(library: Any, survey_id: str, source: str, qr: Path | None) ->
         typer.echo(f"No survey '{survey_id}' in content/surveys.", err=True)
         raise typer.Exit(1)
     typer.echo(f"{survey.title}: links that record {source} as who brought the person")
-    for link in survey_links(library, survey, source):
+    _print_links(survey_links(library, survey, source), f"{source}-{survey.id}", qr)
+
+
+def _print_links(links: list[Any], name: str, qr: Path | None) -> None:
+    """Each channel's link, what to type where a link carries no payload, and its QR image."""
+    for link in links:
         typer.echo(f"  {link.channel:<9} {link.url}")
         if link.text_to_type:
             typer.echo(f"  {'':<9} then type: {link.text_to_type}")
         if qr is not None:
-            path = qr / f"{source}-{survey.id}-{link.channel}.png"
+            path = qr / f"{name}-{link.channel}.png"
             _write_qr(link.url, path)
             typer.echo(f"  {'':<9} QR: {path}")
 

@@ -43,8 +43,9 @@ def add_login(
     code: str | None = None,
 ) -> None:
     """A console login for a (new, or existing by chat id or code) staff member or volunteer."""
+    from bot.cli_common import in_one_transaction
     from bot.console.security import hash_password
-    from bot.support_cli import _now, _run
+    from bot.support_cli import _now
     from storage.accounts import ROLES, VOLUNTEER, create_account
     from storage.staff import add_member
 
@@ -69,7 +70,7 @@ def add_login(
             typer.echo(str(error), err=True)
             raise typer.Exit(1) from error
 
-    account = _run(work)
+    account = in_one_transaction(work)
     typer.echo(f"{account.role} login {account.login!r} for {name} (staff #{account.staff_id}).")
 
 
@@ -78,8 +79,9 @@ def staff_password(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a new console password; every open session of that login ends."""
+    from bot.cli_common import in_one_transaction
     from bot.console.security import hash_password
-    from bot.support_cli import _fail, _now, _run
+    from bot.support_cli import _fail, _now
     from storage.accounts import account_by_login, set_password
 
     password_hash = hash_password(read_password(password_stdin))
@@ -90,13 +92,14 @@ def staff_password(
             raise _fail(f"No login {login!r}.")
         await set_password(session, account, password_hash, _now())
 
-    _run(work)
+    in_one_transaction(work)
     typer.echo(f"Password of {login!r} changed; its sessions are closed.")
 
 
 def staff_disable(login: Annotated[str, typer.Argument(help="The console login.")]) -> None:
     """Stop a console login at once (its sessions end); the staff record stays."""
-    from bot.support_cli import _fail, _run
+    from bot.cli_common import in_one_transaction
+    from bot.support_cli import _fail
     from storage.accounts import account_by_login, end_sessions
 
     async def work(session: AsyncSession, settings: Settings) -> None:
@@ -106,5 +109,5 @@ def staff_disable(login: Annotated[str, typer.Argument(help="The console login."
         account.disabled = True
         await end_sessions(session, account.id or 0)
 
-    _run(work)
+    in_one_transaction(work)
     typer.echo(f"Login {login!r} disabled.")

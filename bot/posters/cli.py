@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_library import load_library_or_exit
+from bot.cli_common import load_library_or_exit
 
 poster_app = typer.Typer(
     help="Printable QR posters: .pdf (vector A4) or .png (300 dpi A4).", no_args_is_help=True

@@ -1,20 +1,18 @@
 """`troly survey list|open|close|status|results`: rounds and results from the command line."""
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli_common import in_one_transaction
 from bot.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from bot.surveys.definitions import Survey
 
-T = TypeVar("T")
 
 survey_app = typer.Typer(
     help="Citizen surveys (content/surveys): rounds and results.", no_args_is_help=True
@@ -23,24 +21,6 @@ survey_app = typer.Typer(
 
 def register(app: typer.Typer) -> None:
     app.add_typer(survey_app, name="survey")
-
-
-def _run(work: Callable[[AsyncSession, Settings], Awaitable[T]]) -> T:
-    """One transaction against DATABASE_URL (schema brought up to date first)."""
-    from storage.db import Database, upgrade
-
-    settings = get_settings()
-    upgrade(settings.database_url)
-
-    async def main() -> T:
-        database = Database(settings.database_url)
-        try:
-            async with database.session() as session, session.begin():
-                return await work(session, settings)
-        finally:
-            await database.close()
-
-    return asyncio.run(main())
 
 
 def _survey(settings: Settings, survey_id: str) -> "Survey":
@@ -80,7 +60,7 @@ def list_command() -> None:
             lines.append(f"{survey.id:<16} #KS{survey.code:<3} {state:<16} {survey.title}")
         return lines
 
-    for line in _run(work):
+    for line in in_one_transaction(work):
         typer.echo(line)
 
 
@@ -98,7 +78,7 @@ def open_command(
         return f"Round {round_.number} of '{survey.id}' is open. Citizens type #KS{survey.code}."
 
     try:
-        typer.echo(_run(work))
+        typer.echo(in_one_transaction(work))
     except RoundError as error:
         typer.echo(f"{error}.", err=True)
         raise typer.Exit(1) from error
@@ -116,7 +96,7 @@ def close_command(survey_id: Annotated[str, typer.Argument(help="Survey id.")]) 
         return f"Round {round_.number} of '{survey.id}' is closed."
 
     try:
-        typer.echo(_run(work))
+        typer.echo(in_one_transaction(work))
     except RoundError as error:
         typer.echo(f"{error}.", err=True)
         raise typer.Exit(1) from error
@@ -143,7 +123,7 @@ def status_command(survey_id: Annotated[str, typer.Argument(help="Survey id.")])
             lines.append(f"no round yet: `troly survey open {survey.id}`")
         return lines
 
-    for line in _run(work):
+    for line in in_one_transaction(work):
         typer.echo(line)
 
 
@@ -170,7 +150,7 @@ def results_command(
             round_ = next(iter(reversed(await rounds(session, survey.id))), None)
         return await round_results(session, survey, round_) if round_ else None
 
-    results = _run(work)
+    results = in_one_transaction(work)
     if results is None:
         typer.echo(f"No such round of '{survey.id}'.", err=True)
         raise typer.Exit(1)

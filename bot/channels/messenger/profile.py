@@ -55,7 +55,7 @@ async def set_profile(settings: MessengerSettings, library: Library) -> dict[str
 
 def messenger_setup() -> None:
     """Set the page's Get Started button, greeting text and persistent menu."""
-    from bot.cli_library import load_library_or_exit
+    from bot.cli_common import load_library_or_exit
 
     settings = MessengerSettings()
     if not settings.page_token:

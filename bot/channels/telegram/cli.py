@@ -16,7 +16,7 @@ def telegram_set_webhook() -> None:
     from telegram.error import TelegramError
 
     from bot.channels.telegram.admin import set_webhook
-    from bot.cli_library import load_library_or_exit
+    from bot.cli_common import load_library_or_exit
 
     settings = get_settings()
     if not settings.telegram_token or not settings.telegram_webhook_url:
