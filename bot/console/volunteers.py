@@ -13,7 +13,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.app import SETTINGS
-from bot.channels.base import get_channel
+from bot.channels.base import label_of
 from bot.console.pages import db, engine_of, form, int_or_404, see_other
 from bot.console.security import EVERYONE, STAFF_ROLES, Me, me, now, require
 from bot.library import Guide, Library
@@ -133,7 +133,7 @@ def _guides(library: Library) -> list[Guide]:
 @dataclass(frozen=True)
 class LinkRow:
     channel: str  # the channel's name, for the QR address
-    label: str  # what staff call it: "Telegram", "Zalo OA"
+    label: str  # what staff call it, as the channel declares it
     url: str
     text_to_type: str | None
 
@@ -141,9 +141,7 @@ class LinkRow:
 def link_rows(library: Library, guide: Guide | None, code: str) -> list[LinkRow]:
     rows = []
     for link in share_links(library, guide, code):
-        found = get_channel(link.channel)
-        label = found.label if found else link.channel
-        rows.append(LinkRow(link.channel, label, link.url, link.text_to_type))
+        rows.append(LinkRow(link.channel, label_of(link.channel), link.url, link.text_to_type))
     return rows
 
 
