@@ -7,9 +7,11 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.app import SETTINGS
+from bot.channels.base import label_of
 from bot.console.pages import engine_of
 from bot.console.security import ADMIN, require
 from bot.doctor import FAIL, WARN, run_checks
+from bot.links import share_links
 
 PROFILE_FIELDS = {
     "centre_name": "Tên Trung tâm",
@@ -17,8 +19,6 @@ PROFILE_FIELDS = {
     "address": "Địa chỉ",
     "hotline": "Đường dây nóng",
     "opening_hours": "Giờ làm việc",
-    "telegram_bot": "Bot Telegram",
-    "zalo_oa_name": "Zalo OA",
 }
 
 
@@ -28,11 +28,16 @@ def routes(router: web.UrlDispatcher) -> None:
 
 
 def _context(request: web.Request) -> dict[str, Any]:
-    profile = engine_of(request).library.profile
+    engine = engine_of(request)
+    profile = engine.library.profile
     settings = request.config_dict[SETTINGS]
     return {
         "profile": [(label, profile.get(key)) for key, label in PROFILE_FIELDS.items()],
         "villages": [str(v) for v in profile.get("villages") or []],
+        # Each channel the centre runs, with the link that opens it (its own profile fields).
+        "channels": [
+            (label_of(link.channel), link.url) for link in share_links(engine.library, None, None)
+        ],
         "content_dir": settings.content_dir,
         "checks": None,
     }
