@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import create_app
+from bot.channels.messenger.settings import messenger_settings
 from bot.engine import Engine
 from bot.library import load_library
 from bot.settings import Settings
@@ -122,6 +123,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     }  # fmt: skip
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update(names)
+    messenger_settings.cache_clear()
     running = Server(tmp_path_factory.mktemp("fuzz")).start()
     yield running
     running.stop()
@@ -130,6 +132,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+    messenger_settings.cache_clear()
 
 
 def still_serving(server: Server) -> None:

@@ -18,7 +18,7 @@ from bot.channels.base import get_channel
 from bot.channels.messenger import MESSENGER, page_link
 from bot.channels.messenger.render import render
 from bot.channels.messenger.sender import MessengerSender
-from bot.channels.messenger.settings import MessengerSettings
+from bot.channels.messenger.settings import MessengerSettings, messenger_settings
 from bot.engine import Engine
 from bot.library import Library
 from bot.links import share_links
@@ -54,7 +54,9 @@ async def meta(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeMeta]:
             "MESSENGER_API_URL": fake.base_url,
         }.items():
             monkeypatch.setenv(name, value)
+        messenger_settings.cache_clear()  # read again with this test's page
         yield fake
+    messenger_settings.cache_clear()
 
 
 @pytest.fixture

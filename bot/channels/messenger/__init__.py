@@ -20,7 +20,7 @@ from bot.channels.inbox import Inbox
 from bot.channels.messenger.events import CHANNEL, events, signature_ok, to_incoming
 from bot.channels.messenger.render import MAX_QUICK_REPLIES, MAX_TEXT, MAX_TITLE
 from bot.channels.messenger.sender import MessengerSender
-from bot.channels.messenger.settings import MessengerSettings
+from bot.channels.messenger.settings import MessengerSettings, messenger_settings
 from bot.channels.retry import RetryPolicy
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
@@ -98,7 +98,7 @@ async def webhook(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     from bot.app import ENGINE, SENDERS
 
-    settings = MessengerSettings()
+    settings = messenger_settings()
     if not settings.configured:
         return
     channel = MessengerChannel(settings, app[ENGINE])
@@ -130,28 +130,28 @@ class Messenger(Channel):
     cli_help = "Facebook Messenger: the page's Get Started button, greeting and menu."
 
     def configured(self, settings: Settings) -> bool:
-        return MessengerSettings().configured
+        return messenger_settings().configured
 
     def rate(self, settings: Settings) -> float:
-        return MessengerSettings().campaign_rate
+        return messenger_settings().campaign_rate
 
     def setup(self, app: web.Application) -> None:
         setup(app)
 
     def make_sender(self, settings: Settings) -> MessengerSender | None:
-        own = MessengerSettings()
+        own = messenger_settings()
         return MessengerSender(own) if own.configured else None
 
     def share_link(
         self, profile: dict[str, Any], payload: str | None, typed: str | None
     ) -> ShareLink | None:
-        username = MessengerSettings().page_username
+        username = messenger_settings().page_username
         return ShareLink(self.name, page_link(username, payload)) if username else None
 
     async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
         from bot.channels.messenger.profile import doctor_checks
 
-        return await doctor_checks(MessengerSettings())
+        return await doctor_checks(messenger_settings())
 
     def register_cli(self, group: Any) -> None:
         from bot.channels.messenger.profile import register

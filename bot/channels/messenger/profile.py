@@ -8,7 +8,7 @@ import typer
 
 from bot.channels.http import HTTP_TIMEOUT
 from bot.channels.messenger.events import GET_STARTED
-from bot.channels.messenger.settings import MessengerSettings
+from bot.channels.messenger.settings import MessengerSettings, messenger_settings
 from bot.library import Library
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def messenger_setup() -> None:
     """Set the page's Get Started button, greeting text and persistent menu."""
     from bot.cli_common import load_library_or_exit
 
-    settings = MessengerSettings()
+    settings = messenger_settings()
     if not settings.page_token:
         typer.echo("Set MESSENGER_PAGE_TOKEN first.", err=True)
         raise typer.Exit(1)

@@ -1,5 +1,7 @@
 """Messenger's own settings: a Facebook Page's token, the Meta app's secret, the verify token."""
 
+from functools import cache
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -20,3 +22,9 @@ class MessengerSettings(BaseSettings):
     @property
     def configured(self) -> bool:
         return bool(self.page_token and self.app_secret and self.verify_token)
+
+
+@cache
+def messenger_settings() -> MessengerSettings:
+    """Read once per process, as the common settings are (tests that change them clear this)."""
+    return MessengerSettings()
