@@ -10,7 +10,7 @@ from aiohttp import web
 from bot.channels.base import Channel, Limits
 from bot.engine import DatabaseUnavailable
 from bot.messages import Incoming, Reply
-from bot.ratelimit import client_address, make_limiter
+from bot.ratelimit import Limiter, client_address, make_limiter
 from bot.settings import Settings
 
 STATIC = Path(__file__).resolve().parent.parent / "web"
@@ -20,7 +20,7 @@ MAX_ACTION_CHARS = 64
 RETRY_AFTER_SECONDS = 3  # the page sends a kept message again after this, then less often
 
 
-LIMITER = web.AppKey("web_chat_limiter", object)
+LIMITER = web.AppKey("web_chat_limiter", Limiter)
 # Scripts and styles from this server only; EventSource and fetch to it; reply images anywhere.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; "
