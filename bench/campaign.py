@@ -17,6 +17,7 @@ With --survey the message is a survey invitation (`troly campaign create --surve
 import argparse
 import asyncio
 import multiprocessing
+import os
 import sys
 import tempfile
 import time
@@ -31,6 +32,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from bot import campaigns  # noqa: E402
 from bot.channels.telegram import make_sender  # noqa: E402
+from bot.channels.telegram.settings import TelegramSettings, telegram_settings  # noqa: E402
 from bot.library import load_library  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.db import Database, upgrade  # noqa: E402
@@ -71,10 +73,17 @@ class NullSender:
         pass
 
 
+def telegram_rate(per_second: float) -> None:
+    """CAMPAIGN_TELEGRAM_RATE, as a centre sets it; Telegram reads its settings once."""
+    os.environ["CAMPAIGN_TELEGRAM_RATE"] = str(per_second)
+    telegram_settings.cache_clear()
+
+
 async def run_null(url: str, subscribers: int) -> dict:
     database, library, now = Database(url), load_library(ROOT / "content"), datetime.now(UTC)
     await add_contacts(database, subscribers, now)
-    settings = Settings(database_url=url, campaign_telegram_rate=0, campaign_concurrency=16)
+    telegram_rate(0)
+    settings = Settings(database_url=url, campaign_concurrency=16)
     campaign = await campaigns.create(database, library, now=now, title="bench", text="x")
     null = NullSender()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -107,14 +116,9 @@ async def run(
     library = load_library(ROOT / "content")
     now = datetime.now(UTC)
     await add_contacts(database, subscribers, now)
-    settings = Settings(
-        database_url=url,
-        telegram_token=token,
-        telegram_api_url=base_url,
-        campaign_telegram_rate=send_rate,
-        campaign_concurrency=16 if send_rate <= 0 else 8,
-    )
-    sender = make_sender(settings)
+    telegram_rate(send_rate)
+    settings = Settings(database_url=url, campaign_concurrency=16 if send_rate <= 0 else 8)
+    sender = make_sender(TelegramSettings(token=token, api_url=base_url))
     assert sender is not None
     fields = (
         {"title": "Khảo sát", "text": library.text("survey_invitation", title=survey)}

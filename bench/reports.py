@@ -12,23 +12,21 @@ fresh process and prints the time and that process's peak memory. Target (issue 
 import argparse
 import asyncio
 import json
-import os
 import random
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.seed import Tables, recreate_postgres, seed_postgres, seed_sqlite  # noqa: E402
 from storage.db import upgrade  # noqa: E402
 
-PG_ADMIN = os.environ.get("TROLY_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 PG_DB = "troly_bench"
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
 SECONDS_IN_YEAR = 365 * 24 * 3600
@@ -37,7 +35,6 @@ TOPICS = ["dvc", "vneid", "thanh-toan", "lua-dao", "tthc", "trung-tam", "du-lieu
 GUIDES = [f"guide-{n:03d}" for n in range(60)]
 OUTCOMES = ["self_served", "abandoned", "handoff", "feedback"]
 UNKNOWN = [f"cau hoi chua co huong dan so {n}" for n in range(400)]
-SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime in SQLite
 
 
 def when(rng: random.Random) -> datetime:
@@ -107,50 +104,8 @@ COLUMNS = {
 }  # fmt: skip
 
 
-def _sqlite_value(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime(SQLITE_TIME)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def seed_sqlite(path: Path, data: dict[str, list[tuple]]) -> None:
-    connection = sqlite3.connect(path)
-    for table, (key, columns) in COLUMNS.items():
-        marks = ", ".join("?" for _ in columns.split(","))
-        connection.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-            ([_sqlite_value(v) for v in row] for row in data[key]),
-        )
-    connection.commit()
-    connection.execute("ANALYZE")
-    connection.close()
-
-
-async def seed_postgres(dsn: str, data: dict[str, list[tuple]]) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(dsn)
-    try:
-        for table, (key, columns) in COLUMNS.items():
-            names = [c.strip() for c in columns.split(",")]
-            await connection.copy_records_to_table(table, records=data[key], columns=names)
-        await connection.execute("ANALYZE")
-    finally:
-        await connection.close()
-
-
-async def recreate_postgres() -> str:
-    import asyncpg
-
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{PG_DB}"')
-    finally:
-        await admin.close()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DB}"
+def tables(data: dict[str, list[tuple]]) -> Tables:
+    return {table: (columns, data[key]) for table, (key, columns) in COLUMNS.items()}
 
 
 def peak_memory_mb() -> float:
@@ -226,14 +181,14 @@ def main() -> None:
             path = Path(folder) / "bench.db"
             upgrade(f"sqlite+aiosqlite:///{path}")
             started = time.perf_counter()
-            seed_sqlite(path, data)
+            seed_sqlite(path, tables(data))
             print(f"sqlite     seeded in {time.perf_counter() - started:.0f} s")
             measure("sqlite", f"sqlite:///{path}")
     if args.only in (None, "postgresql"):
-        url = asyncio.run(recreate_postgres())
+        url = asyncio.run(recreate_postgres(PG_DB))
         upgrade(url.replace("postgresql://", "postgresql+asyncpg://"))
         started = time.perf_counter()
-        asyncio.run(seed_postgres(url, data))
+        asyncio.run(seed_postgres(url, tables(data)))
         print(f"postgresql seeded in {time.perf_counter() - started:.0f} s")
         measure("postgresql", url)
 

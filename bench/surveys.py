@@ -12,9 +12,7 @@ Target (issue 16): results under 2 s on both databases.
 
 import argparse
 import asyncio
-import os
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -25,15 +23,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.seed import Tables, drop_postgres, recreate_postgres, seed_postgres, seed_sqlite  # noqa: E402
 from storage.db import upgrade  # noqa: E402
 
-PG_ADMIN = os.environ.get("TROLY_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 PG_DB = "troly_bench_surveys"
 TARGET_S = 2.0
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 CHANNELS = ["zalo_oa", "zalo_bot", "telegram", "web", "messenger"]
 VILLAGES = ["Ấp Hòa Thạnh", "Ấp Hòa Long", "Ấp Hòa Lợi", "Ấp Bình Phú", "Ấp Bình Thành", None]
-SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores DateTime in SQLite
 
 
 def survey():
@@ -99,60 +96,10 @@ COLUMNS = {
 }
 
 
-def _sqlite_value(value: object) -> object:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime(SQLITE_TIME)
-    return value
-
-
-def seed_sqlite(path: Path, data: tuple[list, list, list]) -> None:
-    connection = sqlite3.connect(path)
-    for (table, columns), table_rows in zip(COLUMNS.items(), data, strict=True):
-        marks = ", ".join("?" for _ in columns.split(","))
-        connection.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-            ([_sqlite_value(v) for v in row] for row in table_rows),
-        )
-    connection.commit()
-    connection.execute("ANALYZE")
-    connection.close()
-
-
-async def seed_postgres(dsn: str, data: tuple[list, list, list]) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(dsn)
-    try:
-        for (table, columns), table_rows in zip(COLUMNS.items(), data, strict=True):
-            names = [c.strip() for c in columns.split(",")]
-            await connection.copy_records_to_table(table, records=table_rows, columns=names)
-        # What autovacuum does to a table that has stopped growing: statistics, and the
-        # visibility map that lets the results query read the index alone.
-        await connection.execute("VACUUM ANALYZE")
-    finally:
-        await connection.close()
-
-
-async def recreate_postgres() -> str:
-    import asyncpg
-
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{PG_DB}"')
-    finally:
-        await admin.close()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{PG_DB}"
-
-
-async def drop_postgres() -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(PG_ADMIN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
-    finally:
-        await admin.close()
+def tables(data: tuple[list, list, list]) -> Tables:
+    return {
+        table: (columns, rows) for (table, columns), rows in zip(COLUMNS.items(), data, strict=True)
+    }
 
 
 async def time_results(url: str, definition, number: int, out: Path) -> dict[str, float]:
@@ -204,13 +151,13 @@ def main() -> None:
             path = folder_path / "bench.db"
             url = f"sqlite+aiosqlite:///{path}"
             upgrade(url)
-            seed_sqlite(path, data)
+            seed_sqlite(path, tables(data))
             targets.append(("SQLite", url))
         if args.only in (None, "postgresql"):
-            dsn = asyncio.run(recreate_postgres())
+            dsn = asyncio.run(recreate_postgres(PG_DB))
             url = dsn.replace("postgresql://", "postgresql+asyncpg://")
             upgrade(url)
-            asyncio.run(seed_postgres(dsn, data))
+            asyncio.run(seed_postgres(dsn, tables(data), vacuum=True))
             targets.append(("PostgreSQL", url))
         try:
             for name, url in targets:
@@ -224,7 +171,7 @@ def main() -> None:
                 )
         finally:
             if args.only in (None, "postgresql"):
-                asyncio.run(drop_postgres())
+                asyncio.run(drop_postgres(PG_DB))
 
 
 if __name__ == "__main__":

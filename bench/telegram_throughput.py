@@ -59,12 +59,9 @@ def run_troly(api_url: str, token: str, ready) -> None:
     from storage.db import upgrade
 
     folder = tempfile.mkdtemp(prefix="troly-bench-")
-    settings = Settings(
-        database_url=f"sqlite:///{folder}/troly.db",
-        telegram_token=token,
-        telegram_api_url=api_url,
-        telegram_secret=SECRET,
-    )
+    # A process of its own: the channel reads TELEGRAM_* from its environment.
+    os.environ.update(TELEGRAM_TOKEN=token, TELEGRAM_API_URL=api_url, TELEGRAM_SECRET=SECRET)
+    settings = Settings(database_url=f"sqlite:///{folder}/troly.db")
     upgrade(settings.database_url)
     asyncio.run(_serve(create_app(settings, build_engine(settings)), ready))
 

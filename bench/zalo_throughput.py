@@ -41,17 +41,17 @@ def run_troly(api_url: str, refresh_token: str, database: str, ready) -> None:
     from bot.settings import Settings
     from storage.db import upgrade
 
-    settings = Settings(
-        database_url=f"sqlite:///{database}",
-        zalo_app_id=APP_ID,
-        zalo_app_secret=APP_SECRET,
-        zalo_oa_secret_key=OA_SECRET_KEY,
-        zalo_oa_id=OA_ID,
-        zalo_api_url=api_url,
-        zalo_oauth_url=api_url,
-        zalo_refresh_token=refresh_token,
-        log_level="WARNING",
+    # A process of its own: the channel reads ZALO_* from its environment.
+    os.environ.update(
+        ZALO_APP_ID=APP_ID,
+        ZALO_APP_SECRET=APP_SECRET,
+        ZALO_OA_SECRET_KEY=OA_SECRET_KEY,
+        ZALO_OA_ID=OA_ID,
+        ZALO_API_URL=api_url,
+        ZALO_OAUTH_URL=api_url,
+        ZALO_REFRESH_TOKEN=refresh_token,
     )
+    settings = Settings(database_url=f"sqlite:///{database}", log_level="WARNING")
     upgrade(settings.database_url)
 
     async def serve() -> None:

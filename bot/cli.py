@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.campaigns.cli import register as register_campaign_commands
+from bot.campaigns.volunteer_cli import register as register_volunteer_link_commands
 from bot.channels.cli import register as register_channel_commands
 from bot.cli_common import load_library_or_exit
 from bot.console.cli import register as register_console_commands
@@ -28,7 +29,8 @@ db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 app.add_typer(content_app, name="content")
 app.add_typer(db_app, name="db")
 register_support_commands(app)  # tickets, staff, volunteer, log-support, report, privacy
-register_campaign_commands(app)  # campaign ..., volunteer links
+register_campaign_commands(app)  # campaign ...
+register_volunteer_link_commands(app)  # volunteer links
 register_ops_commands(app, db_app)  # doctor, backup, restore, db copy
 register_channel_commands(app)  # troly <channel> ...: each channel's own verbs
 register_survey_commands(app)  # survey list|open|close|status|results

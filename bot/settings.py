@@ -1,4 +1,4 @@
-"""The one settings class: environment variables and `.env`."""
+"""The common settings: environment variables and `.env`; each channel keeps its own."""
 
 from datetime import date, time
 from functools import lru_cache
@@ -20,22 +20,7 @@ class Settings(BaseSettings):
     port: int = 8080
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one object a line, for log shippers
-    # Telegram: no token, no Telegram channel. The API URL is PTB's `base_url` (token appended).
-    telegram_token: str | None = None
-    telegram_webhook_url: str | None = None  # public HTTPS URL ending in /webhook/telegram
-    telegram_secret: str | None = None  # X-Telegram-Bot-Api-Secret-Token; derived if unset
-    telegram_api_url: str = "https://api.telegram.org/bot"
-    telegram_staff_chat_id: int | None = None  # the centre's staff group on Telegram
     poster_cache_dir: Path = Path("posters")  # PNGs the staff `poster` command sends
-    # Zalo Official Account: no app id, app secret and OA secret key, no Zalo OA channel.
-    zalo_app_id: str | None = None
-    zalo_app_secret: str | None = None  # the app's secret key: OAuth `secret_key` header
-    zalo_oa_secret_key: str | None = None  # the OA secret key: webhook signatures
-    zalo_oa_id: str | None = None
-    zalo_api_url: str = "https://openapi.zalo.me"
-    zalo_oauth_url: str = "https://oauth.zaloapp.com"
-    zalo_refresh_token: str | None = None  # seeds the token store once; then the database rules
-    zalo_verifier_code: str | None = None  # domain verification: /zalo_verifier<code>.html
     # Zalo Bot Platform: no token, no channel. The secret guards POST /webhook/zalo_bot.
     zalo_bot_token: str | None = None
     zalo_bot_api_url: str = "https://bot-api.zaloplatforms.com"
@@ -54,9 +39,8 @@ class Settings(BaseSettings):
     report_week_close_day: int = 4  # Monday 0 .. Sunday 6: the week closes on Friday
     report_week_close_time: time = time(16, 0)
     report_month_start_day: int = 1  # 1: calendar months; 26: 26th to 25th
-    # Campaigns (issue 8): messages per second per channel (0: no limit) and sends in flight.
-    campaign_telegram_rate: float = 29.0  # Telegram's broadcast limit is about 30/s
-    campaign_zalo_rate: float = 5.0
+    # Campaigns (issue 8): sends in flight per channel; each channel's settings hold its rate.
+    campaign_zalo_rate: float = 5.0  # the Zalo Bot Platform's (the OA reads it in its own)
     campaign_concurrency: int = 8  # per channel; also the most rows a crash can leave uncertain
     # Surveys (issue 16): a survey offered at the end of a support session instead of the
     # rating question (handlers/survey.py session_end_invitation), at most once per period.
@@ -76,6 +60,7 @@ class Settings(BaseSettings):
     # unset, a TELEGRAM_STAFF_CHAT_ID group is the staff room.
     staff_room: str | None = None
     staff_channel: str = "telegram"  # where staff chat ids live when no staff room says otherwise
+    telegram_staff_chat_id: int | None = None  # the centre's staff group on Telegram
 
     def staff_room_address(self) -> tuple[str, str] | None:
         """(channel, chat id) of the staff room, or None when the centre has none."""

@@ -17,6 +17,7 @@ from bot.library import Library, load_library
 from bot.messages import Incoming, Reply
 from handlers import load_handlers
 from storage.db import Database, upgrade
+from tests.channel_env import read_again
 
 load_handlers()  # every feature registers on the router the engine uses, as `troly serve` does
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,17 @@ PG_URL = f"{PG_URL}/{PG_TEST_DB}"
 
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package: no browser is ever downloaded
+
+
+@pytest.fixture(autouse=True)
+def environment_put_back() -> Iterator[None]:
+    """Channel settings a test set (tests/channel_env.py) end with it."""
+    saved = dict(os.environ)
+    yield
+    if os.environ != saved:
+        os.environ.clear()
+        os.environ.update(saved)
+    read_again()
 
 
 @pytest.fixture

@@ -53,14 +53,10 @@ SECRET = "console-secret"
 
 def telegram_settings(database_url: str, telegram, **extra: object):
     from bot.settings import Settings
+    from tests.channel_env import telegram_env
 
-    return Settings(
-        database_url=database_url,
-        telegram_token=telegram.token,
-        telegram_api_url=telegram.base_url,
-        telegram_secret=SECRET,
-        **extra,
-    )
+    telegram_env(telegram, SECRET)
+    return Settings(database_url=database_url, **extra)
 
 
 class TelegramCitizen:

@@ -3,7 +3,7 @@
 Point python-telegram-bot at it with `base_url=fake.base_url` (TELEGRAM_API_URL). Typical use:
 
     async with FakeTelegram() as telegram:
-        settings = Settings(telegram_token=telegram.token, telegram_api_url=telegram.base_url)
+        telegram_env(telegram)  # tests/channel_env.py: TELEGRAM_TOKEN, TELEGRAM_API_URL
         telegram.fail("sendMessage", Failure.rate_limited(retry_after=3))   # next call gets 429
         ...
         await telegram.wait_for("sendMessage", count=2)

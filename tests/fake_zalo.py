@@ -5,7 +5,7 @@ call, issues single-use refresh tokens (a reused one is refused, as Zalo does), 
 with any error code it is told to:
 
     async with FakeZalo() as zalo:
-        settings = Settings(..., zalo_refresh_token=zalo.issue_refresh_token())
+        set_env(zalo_refresh_token=zalo.issue_refresh_token(), ...)  # tests/channel_env.py
         zalo.fail("cs", -230)             # the next OA message gets error -230
         zalo.expire_access_tokens()       # every access token issued so far now gets -216
         zalo.messages_to("user-1")        # what a person received, in order

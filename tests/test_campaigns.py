@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 from bot import campaigns
 from bot.channels.telegram import make_sender
+from bot.channels.telegram.settings import TelegramSettings
 from bot.delivery import Sender
 from bot.engine import Engine
 from bot.library import Library
@@ -23,6 +24,7 @@ from bot.settings import Settings
 from storage.campaigns import get_campaign
 from storage.db import Database
 from storage.models import Contact, OutboxMessage, Subscription
+from tests.channel_env import set_env
 from tests.conftest import FIXTURE_LIBRARY, ROOT
 from tests.fake_telegram import Failure, FakeTelegram
 
@@ -54,15 +56,18 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def senders(telegram: FakeTelegram) -> AsyncIterator[dict[str, Sender]]:
-    sender = make_sender(
-        Settings(telegram_token=telegram.token, telegram_api_url=telegram.base_url)
-    )
+    sender = make_sender(TelegramSettings(token=telegram.token, api_url=telegram.base_url))
     assert sender is not None
     yield {"telegram": sender}
     await sender.close()
 
 
-SETTINGS = Settings(campaign_telegram_rate=0, campaign_concurrency=4)
+SETTINGS = Settings(campaign_concurrency=4)
+
+
+@pytest.fixture(autouse=True)
+def no_rate_limit() -> None:
+    set_env(campaign_telegram_rate=0, campaign_zalo_rate=0)
 
 
 async def add_contacts(
@@ -190,7 +195,7 @@ async def test_429_waits_retry_after_and_403_marks_the_person_blocked(
     telegram.fail("sendMessage", Failure.blocked())
     cid = await new_campaign(database, fixture_library)
     clock = FakeTime()
-    one_at_a_time = Settings(campaign_telegram_rate=0, campaign_concurrency=1)
+    one_at_a_time = Settings(campaign_concurrency=1)
     await campaigns.send(
         database, fixture_library, senders, cid, settings=one_at_a_time, clock=clock,
         sleep=clock.sleep,
@@ -220,7 +225,7 @@ async def test_server_errors_are_retried_with_backoff_then_given_up(
     telegram.fail("sendMessage", Failure.server_error(502), times=2)
     cid = await new_campaign(database, fixture_library, channel="telegram")
     clock = FakeTime()
-    serial = Settings(campaign_telegram_rate=0, campaign_concurrency=1)
+    serial = Settings(campaign_concurrency=1)
     await campaigns.send(
         database, fixture_library, senders, cid, settings=serial, clock=clock, sleep=clock.sleep
     )
@@ -269,7 +274,7 @@ async def test_pause_stops_sending_and_resume_carries_on_without_resending(
 ) -> None:
     await add_contacts(database, 10)
     cid = await new_campaign(database, fixture_library)
-    serial = Settings(campaign_telegram_rate=0, campaign_concurrency=1)
+    serial = Settings(campaign_concurrency=1)
     sent: list[str] = []
 
     async def pause_after_three(outcomes) -> None:
@@ -442,7 +447,7 @@ async def test_zalo_sends_only_inside_the_7_day_window_and_never_retries_outside
 ) -> None:
     from bot.channels.zalo_oa import make_sender as make_zalo_sender
     from tests.fake_zalo import FakeZalo
-    from tests.test_zalo_oa import store_expired_pair, zalo_settings
+    from tests.test_zalo_oa import oa_settings, store_expired_pair
 
     database = sqlite_database
     now = datetime.now(UTC)
@@ -450,10 +455,10 @@ async def test_zalo_sends_only_inside_the_7_day_window_and_never_retries_outside
     await add_contacts(database, 1, "zalo", 600, last_seen=now - timedelta(days=8))
     async with FakeZalo() as zalo:
         await store_expired_pair(database, zalo)
-        sender = make_zalo_sender(zalo_settings(database.url, zalo))
+        sender = make_zalo_sender(oa_settings(zalo), database.url)
         assert sender is not None
         zalo.fail("cs", -230)  # Zalo: no interaction within 7 days, as far as it knows
-        serial = Settings(campaign_zalo_rate=0, campaign_concurrency=1)
+        serial = Settings(campaign_concurrency=1)
         try:
             cid = await new_campaign(database, fixture_library, channel="zalo")
             await campaigns.send(database, fixture_library, {"zalo": sender}, cid, settings=serial)
@@ -481,7 +486,7 @@ async def test_a_send_that_timed_out_is_uncertain_and_never_sent_again(
     telegram.fail("sendMessage", Failure.slow(1.0))  # the first one arrives, its answer does not
     cid = await new_campaign(sqlite_database, fixture_library, channel="telegram")
     clock = FakeTime()
-    serial = Settings(campaign_telegram_rate=0, campaign_concurrency=1)
+    serial = Settings(campaign_concurrency=1)
     await campaigns.send(
         sqlite_database, fixture_library, {"telegram": TelegramSender(impatient)}, cid,
         settings=serial, clock=clock, sleep=clock.sleep,

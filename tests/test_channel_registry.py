@@ -8,6 +8,7 @@ from bot.campaigns.control import rates, reply_windows
 from bot.channels.base import Channel, Limits, all_channels, can_send
 from bot.links import share_links
 from bot.settings import Settings
+from tests.channel_env import set_env
 
 
 def test_a_channel_that_forgets_a_fact_fails_when_it_is_declared() -> None:
@@ -19,7 +20,8 @@ def test_a_channel_that_forgets_a_fact_fails_when_it_is_declared() -> None:
 
 
 def test_every_channel_that_can_send_has_a_rate_and_a_window() -> None:
-    settings = Settings(campaign_telegram_rate=29, campaign_zalo_rate=5)
+    set_env(campaign_telegram_rate=29, campaign_zalo_rate=5)
+    settings = Settings(campaign_zalo_rate=5)
     senders = [c for c in all_channels() if can_send(c)]
     assert {c.name for c in senders} >= {"telegram", "zalo", "zalo_bot"}
     declared = rates(settings)

@@ -16,6 +16,7 @@ from bot.engine import Engine
 from bot.settings import Settings
 from storage.models import AuditEvent, Contact, Conversation, Handoff
 from tests.console_helpers import (
+    SECRET,
     TelegramCitizen,
     add_account,
     login,
@@ -249,7 +250,7 @@ async def test_an_answer_from_the_staff_group_shows_in_the_console_thread_and_cl
     (handoff_id,) = await handoff_ids(engine)
     reply = Updates().group(group, staff_user, "Bác mang căn cước cũ ra quầy 2 ạ",
                             reply_to_message_id=post_id)  # fmt: skip
-    headers = {"X-Telegram-Bot-Api-Secret-Token": settings.telegram_secret}
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
     assert (await client.post("/webhook/telegram", json=reply, headers=headers)).status == 200
     assert "quầy 2" in citizen.received()[-1]
 

@@ -19,11 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import create_app
-from bot.channels.messenger.settings import messenger_settings
 from bot.engine import Engine
 from bot.library import load_library
 from bot.settings import Settings
 from storage.db import Database, upgrade
+from tests.channel_env import read_again, set_env
 from tests.conftest import FIXTURE_LIBRARY
 from tests.fake_meta import APP_SECRET, MessengerEvents
 from tests.fake_telegram import TOKEN, FakeTelegram, Updates
@@ -69,12 +69,14 @@ class Server:
         self.zalo = await FakeZalo().__aenter__()
         url = f"sqlite+aiosqlite:///{self.tmp / 'fuzz.db'}"
         database = Database(url)
-        app_settings = Settings(
-            database_url=url,
+        set_env(  # the server fixture puts the environment back
             telegram_token=TOKEN, telegram_api_url=self.telegram.base_url,
             telegram_secret=TELEGRAM_SECRET,
             zalo_app_id=APP_ID, zalo_app_secret=ZALO_APP_SECRET, zalo_oa_secret_key=OA_SECRET_KEY,
             zalo_api_url=self.zalo.base_url, zalo_oauth_url=self.zalo.base_url,
+        )
+        app_settings = Settings(
+            database_url=url,
             zalo_bot_token=BOT_TOKEN, zalo_bot_api_url=self.zalo.base_url,
             zalo_bot_secret=ZALO_BOT_SECRET,
             address_per_minute=1e6, address_burst=10**6,  # thousands of requests from one test
@@ -117,22 +119,17 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    names = {
-        "MESSENGER_PAGE_TOKEN": "fuzz-page-token", "MESSENGER_APP_SECRET": APP_SECRET,
-        "MESSENGER_VERIFY_TOKEN": "fuzz", "MESSENGER_API_URL": "http://127.0.0.1:9",
-    }  # fmt: skip
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(names)
-    messenger_settings.cache_clear()
+    saved = dict(os.environ)
+    set_env(
+        messenger_page_token="fuzz-page-token", messenger_app_secret=APP_SECRET,
+        messenger_verify_token="fuzz", messenger_api_url="http://127.0.0.1:9",
+    )  # fmt: skip
     running = Server(tmp_path_factory.mktemp("fuzz")).start()
     yield running
     running.stop()
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    messenger_settings.cache_clear()
+    os.environ.clear()
+    os.environ.update(saved)
+    read_again()
 
 
 def still_serving(server: Server) -> None:

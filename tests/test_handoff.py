@@ -18,6 +18,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.models import Handoff, SupportSession
 from storage.staff import add_member
+from tests.channel_env import telegram_env
 from tests.fake_telegram import Call, FakeTelegram, Updates
 from tests.test_sessions import Clock
 
@@ -73,13 +74,8 @@ async def telegram() -> FakeTelegram:
 
 async def open_room(aiohttp_client, database: Database, library: Library, telegram, start):
     clock = Clock(start)
-    settings = Settings(
-        database_url=database.url,
-        telegram_token=telegram.token,
-        telegram_api_url=telegram.base_url,
-        telegram_secret=SECRET,
-        telegram_staff_chat_id=STAFF_GROUP,
-    )
+    telegram_env(telegram, SECRET)
+    settings = Settings(database_url=database.url, telegram_staff_chat_id=STAFF_GROUP)
     engine = Engine(library, database, clock=clock)
     async with database.session() as session, session.begin():
         await add_member(

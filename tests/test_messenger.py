@@ -26,6 +26,7 @@ from bot.messages import Button, Reply
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Contact
+from tests.channel_env import telegram_env
 from tests.conftest import ROOT
 from tests.fake_meta import (
     APP_SECRET,
@@ -273,11 +274,8 @@ async def test_a_messenger_citizen_reaches_staff_and_gets_the_answer_on_messenge
             "message_id": telegram.calls.index(call) + 1, "date": 0,
             "chat": {"id": call.chat_id, "type": "group"}, "text": call.params.get("text", ""),
         })  # fmt: skip
-        settings = Settings(
-            database_url=sqlite_database.url, telegram_token=telegram.token,
-            telegram_api_url=telegram.base_url, telegram_secret=SECRET,
-            telegram_staff_chat_id=STAFF_GROUP,
-        )  # fmt: skip
+        telegram_env(telegram, SECRET)
+        settings = Settings(database_url=sqlite_database.url, telegram_staff_chat_id=STAFF_GROUP)
         engine = Engine(fixture_library, sqlite_database, clock=Clock(MONDAY_9AM))
         async with sqlite_database.session() as session, session.begin():
             await add_member(session, name="Trần Thị Lan", role="staff", now=MONDAY_9AM,

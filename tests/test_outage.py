@@ -176,6 +176,7 @@ async def test_ten_seconds_without_the_database_under_load_lose_nothing_and_answ
 
     from bot.channels.zalo_oa import ZALO_OA
     from bot.settings import Settings
+    from tests.channel_env import set_env, telegram_env
     from tests.fake_zalo import APP_ID, APP_SECRET, OA_SECRET_KEY, FakeZalo, OAEvents
     from tests.test_zalo_oa import store_expired_pair
 
@@ -183,13 +184,14 @@ async def test_ten_seconds_without_the_database_under_load_lose_nothing_and_answ
     rate, seconds, outage_from, outage_for = 50, 12.0, 1.0, 10.0
     async with FakeTelegram() as telegram, FakeZalo() as zalo:
         await store_expired_pair(database, zalo)
-        settings = Settings(
-            database_url=database.url, telegram_token=telegram.token,
-            telegram_api_url=telegram.base_url, telegram_secret=SECRET,
+        telegram_env(telegram, SECRET)
+        set_env(
             zalo_app_id=APP_ID, zalo_app_secret=APP_SECRET, zalo_oa_secret_key=OA_SECRET_KEY,
             zalo_api_url=zalo.base_url, zalo_oauth_url=zalo.base_url,
-            web_chat_per_minute=1e6, web_chat_burst=10**6, address_per_minute=1e6,
-            address_burst=10**6,
+        )  # fmt: skip
+        settings = Settings(
+            database_url=database.url, web_chat_per_minute=1e6, web_chat_burst=10**6,
+            address_per_minute=1e6, address_burst=10**6,
         )  # fmt: skip
         app = create_app(settings, Engine(fixture_library, database))
         # The production lease (5 minutes, 3 attempts) scaled down to the test's seconds.

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import SENDERS, create_app
 from bot.channels.telegram import CHANNEL, RetryPolicy, enable_polling, make_sender
 from bot.channels.telegram.render import MAX_CAPTION, MAX_TEXT, render, split_text, utf16_length
+from bot.channels.telegram.settings import TelegramSettings
 from bot.delivery import RateLimited, TemporaryFailure, Unreachable
 from bot.engine import Engine
 from bot.library import Library
@@ -21,6 +22,7 @@ from bot.settings import Settings
 from handlers.routing import Router, Turn
 from storage.conversations import get_contact
 from storage.db import Database
+from tests.channel_env import telegram_env, telegram_of
 from tests.fake_telegram import (
     DOCUMENT,
     LOCATION,
@@ -62,13 +64,8 @@ def naps() -> Naps:
 
 
 def telegram_settings(database_url: str, telegram: FakeTelegram) -> Settings:
-    return Settings(
-        database_url=database_url,
-        telegram_token=telegram.token,
-        telegram_api_url=telegram.base_url,
-        telegram_secret=SECRET,
-        telegram_staff_chat_id=STAFF_GROUP,
-    )
+    telegram_env(telegram, SECRET)
+    return Settings(database_url=database_url, telegram_staff_chat_id=STAFF_GROUP)
 
 
 async def start_app(aiohttp_client, engine: Engine, telegram: FakeTelegram, naps: Naps):
@@ -351,7 +348,7 @@ async def test_images_are_sent_as_photos_with_a_caption_within_1024(
 ) -> None:
     poster = tmp_path / "poster.png"
     poster.write_bytes(b"\x89PNG\r\n\x1a\nfake-png-bytes")
-    sender = make_sender(telegram_settings(sqlite_database.url, telegram))
+    sender = make_sender(telegram_of(telegram))
     assert sender is not None
     try:
         await sender.send(
@@ -463,7 +460,7 @@ async def test_malformed_updates_get_400(client: TestClient, body: bytes) -> Non
 async def test_the_sender_returns_message_ids_and_maps_failures(
     telegram: FakeTelegram, sqlite_database: Database
 ) -> None:
-    sender = make_sender(telegram_settings(sqlite_database.url, telegram))
+    sender = make_sender(telegram_of(telegram))
     assert sender is not None
     try:
         ids = await sender.send("42", [Reply("một"), Reply("hai")])
@@ -541,7 +538,7 @@ async def test_set_webhook_registers_url_secret_and_vietnamese_commands(
 
 async def test_without_a_token_there_is_no_telegram_channel(aiohttp_client, engine: Engine) -> None:
     settings = Settings(database_url=engine.database.url)
-    assert make_sender(settings) is None
+    assert make_sender(TelegramSettings()) is None
     client = await aiohttp_client(create_app(settings, engine))
     assert "telegram" not in client.app[SENDERS]
     response = await client.post("/webhook/telegram", json=Updates().private(1, "hi"))

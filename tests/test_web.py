@@ -3,8 +3,10 @@
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import create_app
+from bot.app import SENDERS, create_app
+from bot.channels.base import get_channel
 from bot.engine import Engine
+from bot.messages import Reply
 from bot.settings import Settings
 
 
@@ -147,3 +149,20 @@ async def test_a_message_sent_again_with_its_id_is_answered_once(
         assert (await session.execute(count)).scalar_one() == 2, "one turn per message id"
     response = await client.post("/api/chat", json={"session": "s9", "text": "x", "id": "a b"})
     assert response.status == 400
+
+
+async def test_a_message_for_a_web_page_waits_in_its_history(
+    client: TestClient, engine: Engine
+) -> None:
+    """A staff answer or a notice from another process: the web channel's own sender."""
+    assert "web" in client.app[SENDERS]  # registered by the web channel itself
+    web = get_channel("web")
+    assert web is not None
+    sender = web.make_sender(Settings(database_url=engine.database.url))
+    assert sender is not None
+    try:
+        await sender.send("s9", [Reply("Phiếu PA-2026-000001 đã có trả lời.")])
+    finally:
+        await sender.close()
+    history = await (await client.get("/api/chat/history?session=s9")).json()
+    assert [m["text"] for m in history["messages"]] == ["Phiếu PA-2026-000001 đã có trả lời."]

@@ -19,6 +19,7 @@ from bot.channels.zalo_oa.events import ACTION_PREFIX
 from bot.channels.zalo_oa.oauth import NotAuthorised, TokenLost
 from bot.channels.zalo_oa.render import render
 from bot.channels.zalo_oa.sender import ZaloOASender
+from bot.channels.zalo_oa.settings import ZaloOASettings, zalo_oa_settings
 from bot.delivery import RateLimited, Unreachable
 from bot.engine import Engine
 from bot.library import Library
@@ -27,6 +28,7 @@ from bot.settings import Settings
 from storage.conversations import get_contact
 from storage.db import Database
 from storage.oauth_tokens import TokenPair, load_token, replace_tokens
+from tests.channel_env import set_env
 from tests.conftest import ROOT
 from tests.fake_zalo import (
     APP_ID,
@@ -52,19 +54,22 @@ class Naps:
         self.taken.append(seconds)
 
 
+def oa_settings(zalo: FakeZalo) -> ZaloOASettings:
+    """The OA's settings pointed at the fake, for a sender on its own."""
+    return ZaloOASettings(
+        app_id=APP_ID, app_secret=APP_SECRET, oa_secret_key=OA_SECRET_KEY, oa_id=OA_ID,
+        api_url=zalo.base_url, oauth_url=zalo.base_url, verifier_code=VERIFIER,
+    )  # fmt: skip
+
+
 def zalo_settings(database_url: str, zalo: FakeZalo, **extra: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "zalo_app_id": APP_ID,
-        "zalo_app_secret": APP_SECRET,
-        "zalo_oa_secret_key": OA_SECRET_KEY,
-        "zalo_oa_id": OA_ID,
-        "zalo_api_url": zalo.base_url,
-        "zalo_oauth_url": zalo.base_url,
-        "zalo_verifier_code": VERIFIER,
-        **extra,
-    }
-    return Settings(**values)
+    """The app's settings, its OA channel pointed at the fake (ZALO_* in the environment)."""
+    set_env(
+        zalo_app_id=APP_ID, zalo_app_secret=APP_SECRET, zalo_oa_secret_key=OA_SECRET_KEY,
+        zalo_oa_id=OA_ID, zalo_api_url=zalo.base_url, zalo_oauth_url=zalo.base_url,
+        zalo_verifier_code=VERIFIER, **extra,
+    )  # fmt: skip
+    return Settings(database_url=database_url)
 
 
 @pytest.fixture
@@ -272,7 +277,7 @@ async def test_nothing_is_mounted_without_zalo_settings(aiohttp_client, oa_engin
     client = await aiohttp_client(app)
     assert (await client.post("/webhook/zalo", data=b"{}")).status in (404, 405)
     assert "zalo" not in app[SENDERS]
-    assert make_sender(Settings(database_url=oa_engine.database.url)) is None
+    assert make_sender(zalo_oa_settings(), oa_engine.database.url) is None
 
 
 # -- errors and tokens -------------------------------------------------------------------------
@@ -316,7 +321,7 @@ async def test_rate_limit_backs_off_then_delivers(
 
 async def sender_for(database: Database, zalo: FakeZalo, naps: Naps | None = None) -> ZaloOASender:
     retry = RetryPolicy(sleep=naps) if naps else RetryPolicy(attempts=1)
-    return ZaloOASender(zalo_settings(database.url, zalo), database, retry)
+    return ZaloOASender(oa_settings(zalo), database, retry)
 
 
 async def store_expired_pair(database: Database, zalo: FakeZalo) -> str:
@@ -419,7 +424,7 @@ async def test_make_sender_delivers_outside_any_event(
     sqlite_database: Database, zalo: FakeZalo
 ) -> None:
     await store_expired_pair(sqlite_database, zalo)
-    sender = make_sender(zalo_settings(sqlite_database.url, zalo))
+    sender = make_sender(oa_settings(zalo), sqlite_database.url)
     assert sender is not None and sender.channel == "zalo"
     try:
         ids = await sender.send(USER, [Reply("Phiếu PA-2026-000001 đã có trả lời.")])

@@ -53,6 +53,9 @@ class Channel(ABC):
     reply_window: ClassVar[timedelta | None] = _UNSET
     burst: ClassVar[int] = 1  # messages a campaign may send at once before the rate applies
     can_poll: ClassVar[bool] = False  # fetches updates itself (`troly serve --<name>-polling`)
+    # It can write first (campaigns, notices); False: its sender only answers people who wrote
+    # to it (the web chat keeps staff answers for a page that may never come back).
+    starts_conversations: ClassVar[bool] = True
     cli_group: ClassVar[str | None] = None  # `troly <cli_group> ...`, see register_cli
     cli_help: ClassVar[str] = ""
 
@@ -126,7 +129,7 @@ def label_of(name: str) -> str:
 
 def can_send(channel: Channel) -> bool:
     """It can write to a person who has not just written: campaigns, notices, staff answers."""
-    return type(channel).make_sender is not Channel.make_sender
+    return channel.starts_conversations and type(channel).make_sender is not Channel.make_sender
 
 
 def sending_channels(settings: "Settings") -> tuple[Channel, ...]:

@@ -4,6 +4,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -12,6 +13,10 @@ from bot.engine import DatabaseUnavailable
 from bot.messages import Incoming, Reply
 from bot.ratelimit import Limiter, client_address, make_limiter
 from bot.settings import Settings
+from storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.channels.web_sender import WebChatSender
 
 STATIC = Path(__file__).resolve().parent.parent / "web"
 SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -29,8 +34,11 @@ CSP = (
 
 
 def setup(app: web.Application) -> None:
-    from bot.app import SETTINGS
+    from bot.app import DATABASE, SENDERS, SETTINGS
+    from bot.channels.web_sender import WebChatSender
 
+    # Staff answers reach a web-chat citizen like anybody else, the console mounted or not.
+    app[SENDERS]["web"] = WebChatSender(app[DATABASE])
     limiter = make_limiter(app[SETTINGS].redis_url)
     app[LIMITER] = limiter
 
@@ -148,6 +156,7 @@ class Web(Channel):
     label = "Web"
     limits = Limits(text_chars=MAX_TEXT_CHARS, buttons=20, button_label_chars=200)
     reply_window = None
+    starts_conversations = False  # a page that is closed would see a campaign days later
 
     def configured(self, settings: Settings) -> bool:
         return True  # the web chat always runs: it needs no token
@@ -157,6 +166,11 @@ class Web(Channel):
 
     def setup(self, app: web.Application) -> None:
         setup(app)
+
+    def make_sender(self, settings: Settings) -> "WebChatSender":
+        from bot.channels.web_sender import WebChatSender
+
+        return WebChatSender(Database(settings.database_url), owns_database=True)
 
 
 channel = Web()

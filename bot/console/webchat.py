@@ -1,82 +1,38 @@
-"""The web chat receives messages nobody asked for (staff answers): stored, then pushed live.
+"""The web chat's messages nobody asked for (staff answers), pushed live to the page.
 
-A web-chat page has no address to send to, so a message for it is a row in `webchatmessage`:
-the page's EventSource (`GET /api/chat/events`) gets it at once through the hub, and a page
-opened later reads it from `GET /api/chat/history`. Rows older than KEEP_DAYS are dropped.
+The web channel's sender stores them (bot/channels/web_sender.py); the page's EventSource
+(`GET /api/chat/events`) gets each at once through the hub, and a page opened later reads them
+from `GET /api/chat/history`.
 """
 
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
-from sqlalchemy import delete
 from sqlmodel import select
 
-from bot.channels.web import render
-from bot.console.live import HUB, Hub, hub_of, next_item, open_stream, send_event
-from bot.messages import Reply
-from storage.db import Database
+from bot.channels.web_sender import CHANNEL, WebChatSender
+from bot.console.live import HUB, hub_of, next_item, open_stream, send_event
 from storage.models import WebChatMessage
 
-CHANNEL = "web"
 SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-KEEP_DAYS = 30
 HISTORY_DAYS = 7
 HISTORY_LIMIT = 50
 
 
-async def store(database: Database, chat_id: str, replies: Sequence[Reply]) -> list[str]:
-    """Keep the messages for the page (its own transaction); return their ids."""
-    now = datetime.now(UTC)
-    async with database.session() as session, session.begin():
-        await session.execute(
-            delete(WebChatMessage).where(WebChatMessage.at < now - timedelta(days=KEEP_DAYS))
-        )
-        rows = [
-            WebChatMessage(chat_id=chat_id, at=now, payload={**render(r), "from": "staff"})
-            for r in replies
-        ]
-        session.add_all(rows)
-        await session.flush()
-        return [str(row.id) for row in rows]
-
-
-class WebChatSender:
-    """The web chat as a Sender (bot/delivery.py): answers wait in the database for the page.
-
-    It writes to the database, so callers must not hold a write transaction of their own
-    (SQLite would wait for itself): everything sends after the commit (bot/outbound.py).
-    """
-
-    channel = CHANNEL
-
-    def __init__(self, database: Database, hub: Hub | None = None):
-        self.database, self.hub = database, hub
-
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> list[str]:
-        ids = await store(self.database, chat_id, replies)
-        if self.hub is not None:
-            self.hub.poke()
-        return ids
-
-    async def close(self) -> None:
-        return None
-
-
 def setup(app: web.Application) -> None:
-    from bot.app import DATABASE, SENDERS
-    from bot.console.live import HUB
+    from bot.app import SENDERS
 
     app.router.add_get("/api/chat/history", history)
     app.router.add_get("/api/chat/events", events)
 
-    async def register_sender(app: web.Application) -> None:
-        # The engine and the console send to any channel through the app's senders: staff
-        # answers from the staff room reach a web-chat citizen like anybody else.
-        app[SENDERS][CHANNEL] = WebChatSender(app[DATABASE], app.get(HUB))
+    async def wake_hub_on_store(app: web.Application) -> None:
+        # A message this worker stored: its open pages get it now, not at the next poll.
+        sender, hub = app[SENDERS].get(CHANNEL), app.get(HUB)
+        if isinstance(sender, WebChatSender) and hub is not None:
+            sender.stored = hub.poke
 
-    app.on_startup.append(register_sender)
+    app.on_startup.append(wake_hub_on_store)
 
 
 def _session_of(request: web.Request) -> str:
@@ -160,6 +116,3 @@ async def _stored_after(request: web.Request, chat_id: str, after: int) -> list[
             .limit(HISTORY_LIMIT)
         )
         return [{"id": row.id, **row.payload} for row in rows.scalars()]
-
-
-__all__ = ["HUB", "WebChatSender", "store"]

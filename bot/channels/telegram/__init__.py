@@ -2,8 +2,8 @@
 
 `setup(app)` mounts POST /webhook/telegram and runs the bot with the app's lifecycle;
 `make_sender(settings)` sends outside any update (hand-offs, campaigns). Neither does
-anything without TELEGRAM_TOKEN. The parts: updates.py (Update -> Incoming), render.py
-(Reply -> Bot API messages), sender.py (sending, error mapping, retries), admin.py
+anything without TELEGRAM_TOKEN. The parts: settings.py, updates.py (Update -> Incoming),
+render.py (Reply -> Bot API messages), sender.py (sending, error mapping, retries), admin.py
 (webhook registration and the command menu).
 """
 
@@ -27,6 +27,7 @@ from bot.channels.telegram.sender import (
     TelegramSender,
     call_with_retry,
 )
+from bot.channels.telegram.settings import TelegramSettings, telegram_settings
 from bot.channels.telegram.updates import CHANNEL as CHANNEL_NAME
 from bot.channels.telegram.updates import to_incoming
 from bot.channels.webhook_auth import Refused, secret_json
@@ -65,11 +66,11 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 POLL_TIMEOUT_SECONDS = 30
 
 
-def webhook_secret(settings: Settings) -> str:
+def webhook_secret(settings: TelegramSettings) -> str:
     """TELEGRAM_SECRET, or one derived from the token so a webhook is never left unprotected."""
-    if settings.telegram_secret:
-        return settings.telegram_secret
-    token = settings.telegram_token or ""
+    if settings.secret:
+        return settings.secret
+    token = settings.token or ""
     return hashlib.sha256(f"troly-webhook:{token}".encode()).hexdigest()[:48]
 
 
@@ -85,30 +86,33 @@ def hide_token_from_logs() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def make_bot(settings: Settings) -> Bot:
-    assert settings.telegram_token, "TELEGRAM_TOKEN is not set"
+def make_bot(settings: TelegramSettings) -> Bot:
+    assert settings.token, "TELEGRAM_TOKEN is not set"
     hide_token_from_logs()
-    return Bot(
-        settings.telegram_token,
-        base_url=settings.telegram_api_url,
-        base_file_url=file_url(settings.telegram_api_url),
-    )
+    return Bot(settings.token, base_url=settings.api_url, base_file_url=file_url(settings.api_url))
 
 
 class TelegramChannel:
     """Updates in, replies out; the PTB Application runs with the aiohttp app."""
 
-    def __init__(self, settings: Settings, engine: Engine, retry: RetryPolicy | None = None):
-        assert settings.telegram_token, "TELEGRAM_TOKEN is not set"
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        engine: Engine,
+        staff_chat_id: int | None = None,  # the staff group: its every message goes in
+        retry: RetryPolicy | None = None,
+    ):
+        assert settings.token, "TELEGRAM_TOKEN is not set"
         self.settings = settings
         self.engine = engine
+        self.staff_chat_id = staff_chat_id
         self.retry = retry or TELEGRAM_RETRY  # tests swap in a recording sleep
         self.polling = False
         self.application = (
             Application.builder()
-            .token(settings.telegram_token)
-            .base_url(settings.telegram_api_url)
-            .base_file_url(file_url(settings.telegram_api_url))
+            .token(settings.token)
+            .base_url(settings.api_url)
+            .base_file_url(file_url(settings.api_url))
             .updater(None)  # webhook updates come through aiohttp; polling adds one at start
             .build()
         )
@@ -181,7 +185,7 @@ class TelegramChannel:
         if update.my_chat_member is not None:
             await self._on_membership(update)
             return
-        incoming = to_incoming(update, self.bot.username, self.settings.telegram_staff_chat_id)
+        incoming = to_incoming(update, self.bot.username, self.staff_chat_id)
         try:
             if update.callback_query is not None:
                 # Stop the spinner and retire the old keyboard while the engine works.
@@ -285,11 +289,11 @@ async def webhook(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     from bot.app import ENGINE, SENDERS, SETTINGS
 
-    settings = app[SETTINGS]
-    if not settings.telegram_token:
+    settings = telegram_settings()
+    if not settings.token:
         return
     hide_token_from_logs()
-    channel = TelegramChannel(settings, app[ENGINE])
+    channel = TelegramChannel(settings, app[ENGINE], app[SETTINGS].telegram_staff_chat_id)
     app[CHANNEL] = channel
     app[SENDERS][CHANNEL_NAME] = TelegramSender(channel.bot)
     app.router.add_post(WEBHOOK_PATH, webhook)
@@ -309,8 +313,8 @@ def enable_polling(app: web.Application) -> None:
     app[CHANNEL].polling = True
 
 
-def make_sender(settings: Settings) -> TelegramSender | None:
-    if not settings.telegram_token:
+def make_sender(settings: TelegramSettings) -> TelegramSender | None:
+    if not settings.token:
         return None
     return TelegramSender(make_bot(settings), owns_bot=True)
 
@@ -326,16 +330,16 @@ class Telegram(Channel):
     cli_help = "The Telegram bot: webhook and command menu."
 
     def configured(self, settings: Settings) -> bool:
-        return bool(settings.telegram_token)
+        return bool(telegram_settings().token)
 
     def rate(self, settings: Settings) -> float:
-        return settings.campaign_telegram_rate
+        return telegram_settings().campaign_rate
 
     def setup(self, app: web.Application) -> None:
         setup(app)
 
     def make_sender(self, settings: Settings) -> TelegramSender | None:
-        return make_sender(settings)
+        return make_sender(telegram_settings())
 
     def enable_polling(self, app: web.Application) -> None:
         enable_polling(app)
@@ -356,7 +360,7 @@ class Telegram(Channel):
     async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
         from bot.channels.telegram.doctor import doctor_checks
 
-        return await doctor_checks(settings, database)
+        return await doctor_checks(telegram_settings())
 
 
 channel = Telegram()

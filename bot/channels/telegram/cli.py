@@ -2,7 +2,7 @@
 
 import typer
 
-from bot.settings import get_settings
+from bot.channels.telegram.settings import telegram_settings
 
 
 def register(group: typer.Typer) -> None:
@@ -18,8 +18,8 @@ def telegram_set_webhook() -> None:
     from bot.channels.telegram.admin import set_webhook
     from bot.cli_common import load_library_or_exit
 
-    settings = get_settings()
-    if not settings.telegram_token or not settings.telegram_webhook_url:
+    settings = telegram_settings()
+    if not settings.token or not settings.webhook_url:
         typer.echo("Set TELEGRAM_TOKEN and TELEGRAM_WEBHOOK_URL first.", err=True)
         raise typer.Exit(1)
     try:

@@ -5,16 +5,15 @@ from typing import Any
 
 import aiohttp
 
+from bot.channels.telegram.settings import TelegramSettings
 from bot.doctor import FAIL, OK, WARN, Check
-from bot.settings import Settings
-from storage.db import Database
 
 NAME = "telegram"
 PENDING_BACKLOG = 100  # more undelivered updates than this: the webhook has been failing
 
 
-async def _call(http: aiohttp.ClientSession, settings: Settings, method: str) -> Any:
-    url = f"{settings.telegram_api_url}{settings.telegram_token}/{method}"
+async def _call(http: aiohttp.ClientSession, settings: TelegramSettings, method: str) -> Any:
+    url = f"{settings.api_url}{settings.token}/{method}"
     async with http.get(url) as response:
         body = await response.json(content_type=None)
     if not body.get("ok"):
@@ -22,8 +21,8 @@ async def _call(http: aiohttp.ClientSession, settings: Settings, method: str) ->
     return body["result"]
 
 
-async def doctor_checks(settings: Settings, database: Database) -> list[Check]:
-    if not settings.telegram_token:
+async def doctor_checks(settings: TelegramSettings) -> list[Check]:
+    if not settings.token:
         return []
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -39,14 +38,14 @@ async def doctor_checks(settings: Settings, database: Database) -> list[Check]:
                 )
             ]
         except (aiohttp.ClientError, TimeoutError) as error:
-            return [Check(FAIL, NAME, f"cannot reach {settings.telegram_api_url} ({error!r})")]
+            return [Check(FAIL, NAME, f"cannot reach {settings.api_url} ({error!r})")]
         checks = [Check(OK, NAME, f"token works: @{me.get('username')}")]
         info = await _call(http, settings, "getWebhookInfo")
     return checks + _webhook_checks(settings, info)
 
 
-def _webhook_checks(settings: Settings, info: dict[str, Any]) -> list[Check]:
-    wanted, registered = settings.telegram_webhook_url, info.get("url") or ""
+def _webhook_checks(settings: TelegramSettings, info: dict[str, Any]) -> list[Check]:
+    wanted, registered = settings.webhook_url, info.get("url") or ""
     name = f"{NAME} webhook"
     if not wanted:
         if registered:

@@ -1,8 +1,8 @@
 """The Zalo Official Account channel: signed webhook in, OA Open API v3 out, OAuth v4 tokens.
 
 `setup(app)` mounts POST /webhook/zalo (and the domain verification file) when ZALO_APP_ID,
-ZALO_APP_SECRET and ZALO_OA_SECRET_KEY are set; `make_sender(settings)` sends outside any
-event. Events are stored, acknowledged, then processed by the inbox workers (inbox.py).
+ZALO_APP_SECRET and ZALO_OA_SECRET_KEY are set (settings.py); `make_sender(...)` sends outside
+any event. Events are stored, acknowledged, then processed by the inbox workers (inbox.py).
 Refresh tokens are single-use: a refresh holds a database lock, and the new pair is
 committed before the new access token is used (storage/oauth_tokens.py).
 The parts: events.py (signature, event -> Incoming), render.py, oauth.py (tokens), sender.py,
@@ -28,6 +28,7 @@ from bot.channels.zalo_oa.events import CHANNEL, _timestamp, parse_event, signat
 from bot.channels.zalo_oa.oauth import ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME
 from bot.channels.zalo_oa.render import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
 from bot.channels.zalo_oa.sender import ZaloOASender
+from bot.channels.zalo_oa.settings import ZaloOASettings, zalo_oa_settings
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
 from bot.logs import chat_ref
@@ -52,15 +53,11 @@ CLOCK_SKEW = timedelta(minutes=5)  # events "from the future" within this are fi
 REFRESH_WARNING = timedelta(days=14)  # doctor warns when the refresh token expires sooner
 
 
-def configured(settings: Settings) -> bool:
-    return bool(settings.zalo_app_id and settings.zalo_app_secret and settings.zalo_oa_secret_key)
-
-
 @dataclass
 class ZaloOAChannel:
     """Webhook in, engine, replies out; the inbox sits between acknowledging and processing."""
 
-    settings: Settings
+    settings: ZaloOASettings
     engine: Engine
     sender: ZaloOASender
     clock: Clock = utc_now
@@ -71,10 +68,10 @@ class ZaloOAChannel:
 
     def verify(self, body: bytes, event: dict[str, Any], given: str) -> bool:
         expected = signature(
-            self.settings.zalo_app_id or "",
+            self.settings.app_id or "",
             body,
             str(event.get("timestamp", "")),
-            self.settings.zalo_oa_secret_key or "",
+            self.settings.oa_secret_key or "",
         )
         return hmac.compare_digest(given.strip().encode(), expected.encode())
 
@@ -159,12 +156,12 @@ def _add_verifier(app: web.Application, code: str) -> None:
 
 
 def setup(app: web.Application) -> None:
-    from bot.app import ENGINE, SENDERS, SETTINGS
+    from bot.app import ENGINE, SENDERS
 
-    settings = app[SETTINGS]
-    if settings.zalo_verifier_code:
-        _add_verifier(app, settings.zalo_verifier_code)
-    if not configured(settings):
+    settings = zalo_oa_settings()
+    if settings.verifier_code:
+        _add_verifier(app, settings.verifier_code)
+    if not settings.configured:
         return
     engine = app[ENGINE]
     sender = ZaloOASender(settings, engine.database, RetryPolicy())
@@ -185,20 +182,20 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(run_with_app)
 
 
-def make_sender(settings: Settings) -> ZaloOASender | None:
-    if not configured(settings):
+def make_sender(settings: ZaloOASettings, database_url: str) -> ZaloOASender | None:
+    if not settings.configured:
         return None
-    return ZaloOASender(settings, Database(settings.database_url), owns_database=True)
+    return ZaloOASender(settings, Database(database_url), owns_database=True)
 
 
-async def doctor_checks(settings: Settings, database: Database) -> list["Check"]:
+async def doctor_checks(settings: ZaloOASettings, database: Database) -> list["Check"]:
     """The stored token pair: present, refreshed lately, and its refresh token not expiring."""
     from bot.doctor import FAIL, OK, WARN, Check
 
-    if not configured(settings):
+    if not settings.configured:
         return []
     name, now = "zalo OA", utc_now()
-    stored = await load_token(database, settings.zalo_app_id or "")
+    stored = await load_token(database, settings.app_id or "")
     if stored is None or not stored.refresh_token:
         return [Check(FAIL, name, "no token stored: run `troly zalo login`")]
     # Each refresh gives a new refresh token, valid 90 days from the refresh.
@@ -233,16 +230,16 @@ class ZaloOA(Channel):
         register(group)
 
     def configured(self, settings: Settings) -> bool:
-        return configured(settings)
+        return zalo_oa_settings().configured
 
     def rate(self, settings: Settings) -> float:
-        return settings.campaign_zalo_rate
+        return zalo_oa_settings().campaign_rate
 
     def setup(self, app: web.Application) -> None:
         setup(app)
 
     def make_sender(self, settings: Settings) -> ZaloOASender | None:
-        return make_sender(settings)
+        return make_sender(zalo_oa_settings(), settings.database_url)
 
     def share_link(
         self, profile: dict[str, Any], payload: str | None, typed: str | None
@@ -253,7 +250,7 @@ class ZaloOA(Channel):
         return ShareLink(self.name, f"https://zalo.me/{profile['zalo_oa_id']}", typed)
 
     async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
-        return await doctor_checks(settings, database)
+        return await doctor_checks(zalo_oa_settings(), database)
 
 
 channel = ZaloOA()

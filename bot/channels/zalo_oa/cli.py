@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from bot.channels.zalo_oa.settings import zalo_oa_settings
 from bot.settings import get_settings
 
 
@@ -34,14 +35,14 @@ def zalo_login(
     from bot.delivery import DeliveryError
     from storage.db import Database, upgrade
 
-    settings = get_settings()
-    if not (settings.zalo_app_id and settings.zalo_app_secret):
+    settings, database_url = zalo_oa_settings(), get_settings().database_url
+    if not (settings.app_id and settings.app_secret):
         typer.echo("Set ZALO_APP_ID and ZALO_APP_SECRET first.", err=True)
         raise typer.Exit(1)
-    upgrade(settings.database_url)
+    upgrade(database_url)
 
     async def store(action) -> object:
-        database = Database(settings.database_url)
+        database = Database(database_url)
         try:
             return await action(database)
         finally:

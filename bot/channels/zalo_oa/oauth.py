@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from bot.channels.http import Clock, HttpHolder, call_json, utc_now
+from bot.channels.zalo_oa.settings import ZaloOASettings
 from bot.delivery import DeliveryError
-from bot.settings import Settings
 from storage.db import Database
 from storage.oauth_tokens import (
     TokenPair,
@@ -59,23 +59,23 @@ class Pkce:
         return cls(verifier, challenge, secrets.token_urlsafe(12))
 
 
-def permission_url(settings: Settings, redirect_uri: str, pkce: Pkce) -> str:
+def permission_url(settings: ZaloOASettings, redirect_uri: str, pkce: Pkce) -> str:
     """The page where an OA administrator grants the app its permissions."""
     query = urlencode(
         {
-            "app_id": settings.zalo_app_id,
+            "app_id": settings.app_id,
             "redirect_uri": redirect_uri,
             "code_challenge": pkce.challenge,
             "state": pkce.state,
         }
     )
-    return f"{settings.zalo_oauth_url.rstrip('/')}/v4/oa/permission?{query}"
+    return f"{settings.oauth_url.rstrip('/')}/v4/oa/permission?{query}"
 
 
 class OAuthClient:
     """{ZALO_OAUTH_URL}/v4/oa/access_token: the `secret_key` header and a form body."""
 
-    def __init__(self, settings: Settings, http: "HttpHolder", clock: Clock = utc_now):
+    def __init__(self, settings: ZaloOASettings, http: "HttpHolder", clock: Clock = utc_now):
         self.settings = settings
         self.http = http
         self.clock = clock
@@ -93,9 +93,9 @@ class OAuthClient:
         data = await call_json(
             await self.http.get(),
             "POST",
-            f"{settings.zalo_oauth_url.rstrip('/')}/v4/oa/access_token",
-            data={"app_id": settings.zalo_app_id or "", **form},
-            headers={"secret_key": settings.zalo_app_secret or ""},
+            f"{settings.oauth_url.rstrip('/')}/v4/oa/access_token",
+            data={"app_id": settings.app_id or "", **form},
+            headers={"secret_key": settings.app_secret or ""},
         )
         if not data.get("access_token") or not data.get("refresh_token"):
             description = data.get("error_description") or data.get("error_name") or data
@@ -113,9 +113,11 @@ class OAuthClient:
 class TokenManager:
     """The OA access token: cached, refreshed ahead of expiry, one refresh at a time anywhere."""
 
-    def __init__(self, settings: Settings, database: Database, oauth: OAuthClient, clock: Clock):
-        assert settings.zalo_app_id, "ZALO_APP_ID is not set"
-        self.app_id = settings.zalo_app_id
+    def __init__(
+        self, settings: ZaloOASettings, database: Database, oauth: OAuthClient, clock: Clock
+    ):
+        assert settings.app_id, "ZALO_APP_ID is not set"
+        self.app_id = settings.app_id
         self.settings = settings
         self.database = database
         self.oauth = oauth
@@ -126,7 +128,7 @@ class TokenManager:
 
     async def seed(self) -> None:
         """ZALO_REFRESH_TOKEN fills an empty store once; later it is ignored."""
-        token = self.settings.zalo_refresh_token
+        token = self.settings.refresh_token
         if token and await seed_refresh_token(self.database, self.app_id, token, self.clock()):
             log.info("zalo: token store seeded from ZALO_REFRESH_TOKEN")
 
@@ -182,7 +184,7 @@ class TokenManager:
 
 
 async def login_with_code(
-    settings: Settings, database: Database, code: str, pkce: Pkce, clock: Clock = utc_now
+    settings: ZaloOASettings, database: Database, code: str, pkce: Pkce, clock: Clock = utc_now
 ) -> TokenPair:
     """`troly zalo login`: exchange the authorisation code and store the first pair."""
     http = HttpHolder()
@@ -190,18 +192,18 @@ async def login_with_code(
         pair = await OAuthClient(settings, http, clock).exchange_code(code, pkce.verifier)
     finally:
         await http.close()
-    assert settings.zalo_app_id
-    await replace_tokens(database, settings.zalo_app_id, pair, clock())
+    assert settings.app_id
+    await replace_tokens(database, settings.app_id, pair, clock())
     return pair
 
 
 async def login_with_refresh_token(
-    settings: Settings, database: Database, refresh_token: str, clock: Clock = utc_now
+    settings: ZaloOASettings, database: Database, refresh_token: str, clock: Clock = utc_now
 ) -> str:
     """Store a refresh token from the OA admin tools, then spend it at once to prove it works."""
-    assert settings.zalo_app_id
+    assert settings.app_id
     now = clock()
-    await replace_tokens(database, settings.zalo_app_id, TokenPair("", refresh_token, now), now)
+    await replace_tokens(database, settings.app_id, TokenPair("", refresh_token, now), now)
     http = HttpHolder()
     try:
         manager = TokenManager(settings, database, OAuthClient(settings, http, clock), clock)

@@ -12,9 +12,9 @@ from bot.channels.retry import NO_RETRY, RetryPolicy
 from bot.channels.zalo_oa.events import CHANNEL
 from bot.channels.zalo_oa.oauth import OAuthClient, TokenManager
 from bot.channels.zalo_oa.render import message_json, render
+from bot.channels.zalo_oa.settings import ZaloOASettings
 from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
 from bot.messages import Reply
-from bot.settings import Settings
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ class ZaloOASender:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: ZaloOASettings,
         database: Database,
         retry: RetryPolicy = NO_RETRY,
         clock: Clock = utc_now,
@@ -51,7 +51,7 @@ class ZaloOASender:
 
     @property
     def api(self) -> str:
-        return self.settings.zalo_api_url.rstrip("/")
+        return self.settings.api_url.rstrip("/")
 
     async def send(self, chat_id: str, replies: Sequence[Reply]) -> list[str]:
         messages = render(replies)  # a reply Zalo cannot show fails before anything is sent
