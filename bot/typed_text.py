@@ -75,6 +75,11 @@ PHRASES = {
     "muc hai": "muc 2",
     "level 2": "muc 2",
 }
+# Ways of saying a word the guides use, read once short forms are spelt out ("ko nhớ").
+SAYINGS = {
+    "khong nho": "quen",
+    "khong con nho": "quen",
+}
 # Words that say how someone asks, not what about. Bigrams are read before these are dropped,
 # so "bản sao" still counts even though "bạn" (ban) is chatter.
 STOPWORDS = frozenset(
@@ -104,4 +109,7 @@ def normalize(text: str) -> str:
     plain = " " + _NON_WORD.sub(" ", strip_tones(text)).strip() + " "
     for phrase, replacement in PHRASES.items():
         plain = plain.replace(f" {phrase} ", f" {replacement} ")
-    return " ".join(ABBREVIATIONS.get(word, word) for word in plain.split())
+    spelt = " " + " ".join(ABBREVIATIONS.get(word, word) for word in plain.split()) + " "
+    for saying, word in SAYINGS.items():
+        spelt = spelt.replace(f" {saying} ", f" {word} ")
+    return spelt.strip()

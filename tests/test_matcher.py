@@ -29,6 +29,7 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
         ("dvctt", "dich vu cong truc tuyen"),
         ("bhyt, otp!!", "bao hiem y te otp"),
         ("vn eid", "vneid"),
+        ("ko nhớ mk vneid", "quen mat khau vneid"),
         ("ca\u0300i", "cai"),  # decomposed tone mark
         ("ｖｎｅｉｄ", "vneid"),  # full-width letters
         ("  \u200b  ", ""),
