@@ -15,7 +15,7 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
     # Written for issue 15 the way people type on a phone (no tone marks, "ko", "dc", typos,
     # one word, long stories) and out-of-scope subjects next to the guides'.
     "matcher_dev.tsv": (0.93, 0.95, 0.01),
-    "matcher_holdout.tsv": (0.89, 0.83, 0.03),
+    "matcher_holdout.tsv": (0.90, 0.87, 0.01),
 }
 
 
