@@ -1,8 +1,6 @@
-"""Normalisation of what people type and ranking of guides against it."""
+"""Ranking of guides against a question (what people type is folded in bot/typed_text.py)."""
 
 import math
-import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -12,79 +10,8 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from bot.library import Guide, Library, NotCovered
-
-# Typed abbreviations and teencode, after tone marks are stripped.
-ABBREVIATIONS = {
-    "dvc": "dich vu cong",
-    "dvctt": "dich vu cong truc tuyen",
-    "dvcqg": "dich vu cong quoc gia",
-    "tthc": "thu tuc hanh chinh",
-    "cccd": "can cuoc cong dan",
-    "cmnd": "chung minh nhan dan",
-    "cmt": "chung minh nhan dan",
-    "bhyt": "bao hiem y te",
-    "bhxh": "bao hiem xa hoi",
-    "gplx": "giay phep lai xe",
-    "sdt": "so dien thoai",
-    "dt": "dien thoai",
-    "dthoai": "dien thoai",
-    "ck": "chuyen khoan",
-    "tk": "tai khoan",
-    "mk": "mat khau",
-    "pass": "mat khau",
-    "password": "mat khau",
-    "ubnd": "uy ban nhan dan",
-    "lltp": "ly lich tu phap",
-    "ks": "khai sinh",
-    "app": "ung dung",
-    "web": "trang web",
-    "website": "trang web",
-    "ntn": "nhu the nao",
-    "ko": "khong",
-    "k": "khong",
-    "kg": "khong",
-    "hok": "khong",
-    "hk": "khong",
-    "dc": "duoc",
-    "dk": "dang ky",
-    "dky": "dang ky",
-    "j": "gi",
-    "z": "vay",
-    "lm": "lam",
-    "mik": "minh",
-    "mn": "moi nguoi",
-    "ng": "nguoi",
-    "hs": "ho so",
-    "kq": "ket qua",
-    "pa": "phan anh",
-    "bit": "biet",
-    "bik": "biet",
-    "mun": "muon",
-    "eid": "vneid",
-    "vnid": "vneid",
-    "vneit": "vneid",
-    "vnied": "vneid",
-    "cns": "cong nghe so",
-}
-PHRASES = {
-    "vn eid": "vneid",
-    "v neid": "vneid",
-    "vn id": "vneid",
-    "muc hai": "muc 2",
-    "level 2": "muc 2",
-}
-# Words that say how someone asks, not what about. Bigrams are read before these are dropped,
-# so "bản sao" still counts even though "bạn" (ban) is chatter.
-STOPWORDS = frozenset(
-    """
-    a ah ak ad ai anh ba bac ban bay be bi biet cach can cau chi cho chu chua co con cua cu da
-    dang duoc de den di do em gi gio giup ha hay hoi hoac huong dan khi khong kieu la lam luc ma
-    may minh moi muon nao nay nen nguoi nha nhe nho nhu nhung o oi ong phai ra rang roi sao sang
-    sy tai thang the thi theo thu toi tren tu tui va vao vay ve voi vui xin xem dau nhieu lau hom
-    ne nhi u uh a` oke ok alo hello hi chao cam on giup do biet duoc roi thoi luon lai them
-    nua tiep truoc sau xong se van mot hai ba bon nam cac nhung nhieu it rat qua lam thay
-    """.split()
-)
+from bot.typed_text import STOPWORDS, normalize
+from bot.typed_text import strip_tones as strip_tones  # where callers have found it
 
 Outcome = Literal["answer", "suggest", "unknown"]
 
@@ -116,23 +43,6 @@ class Result:
                 for m in self.matches
             ],
         }
-
-
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
-def strip_tones(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower().replace("đ", "d")
-    decomposed = unicodedata.normalize("NFD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def normalize(text: str) -> str:
-    """Lower case, no tone marks, đ -> d, full-width and punctuation folded, short forms spelt."""
-    plain = " " + _NON_WORD.sub(" ", strip_tones(text)).strip() + " "
-    for phrase, replacement in PHRASES.items():
-        plain = plain.replace(f" {phrase} ", f" {replacement} ")
-    return " ".join(ABBREVIATIONS.get(word, word) for word in plain.split())
 
 
 def _words(normalized: str) -> list[str]:
@@ -171,11 +81,12 @@ class Matcher:
         self,
         guides: list[Guide],
         not_covered: list[NotCovered] | tuple[NotCovered, ...] = (),
-        answer_at: float = 0.48,
+        answer_at: float = 0.52,
         suggest_at: float = 0.38,
-        margin: float = 0.05,
+        margin: float = 0.11,
         lone_syllable: float = 0.3,
         unseen_boost: float = 1.3,
+        long_query: float = 25.0,
     ):
         # Subjects without a guide compete like guides; when one wins, the answer is "unknown".
         decoys = [
@@ -200,6 +111,7 @@ class Matcher:
         self.margin = margin
         self.lone_syllable = lone_syllable
         self.unseen_boost = unseen_boost
+        self.long_query = long_query
         self._strength: dict[str, dict[int, float]] = defaultdict(dict)
         self._samples: list[str] = []
         self._sample_owner: list[int] = []
@@ -333,6 +245,10 @@ class Matcher:
                         covered[index] = STRENGTH_QUESTION
             else:
                 weight = self._idf.get(word, self._unseen_idf)
+                if word.isdigit():
+                    # An amount or a date ("20 triệu", "lớp 1") says little about the subject;
+                    # a number that names one ("mức 2") counts through its pair.
+                    weight = min(weight, math.log(1 + len(self.guides) / 3))
                 factor = 1.0 if word in self._standalone else self.lone_syllable
                 for index, strength in self._strength.get(word, {}).items():
                     covered[index] = factor * strength
@@ -376,6 +292,9 @@ class Matcher:
                 for index in owners:
                     phrase_hit[index] = max(phrase_hit[index], 1.0)
         ngram = self._ngram_similarity(content)
+        # A long, rambling question tells its story around the subject: past the weight of a
+        # few telling words, more words do not make the best guide explain less of it.
+        total_weight = min(total_weight, self.long_query)
         return {
             i: (min(e / total_weight, 1.0), closeness[i], phrase_hit[i], ngram[i])
             for i, e in explained.items()

@@ -6,12 +6,16 @@ from bot.library import Library
 from bot.matcher import Matcher, normalize
 from tests.matcher_eval import evaluate, read_queries
 
-# Floors per file: the labelled file (tuned on) must meet the issue-15 targets; the held-out
-# file (never tuned on) sits a little above its floors. `python bench/matcher.py` prints the
-# figures beside the reference. Dropping below a floor is a regression.
+# Floors per file: the labelled and development files (tuned on) must meet the issue-15
+# targets; the held-out file (never tuned on) sits a little above its floors.
+# `python bench/matcher.py` prints the figures beside the reference. Dropping below a floor
+# is a regression.
 FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-wrong)
     "matcher_queries.tsv": (0.95, 0.95, 0.01),
-    "matcher_holdout.tsv": (0.89, 0.83, 0.03),
+    # Written for issue 15 the way people type on a phone (no tone marks, "ko", "dc", typos,
+    # one word, long stories) and out-of-scope subjects next to the guides'.
+    "matcher_dev.tsv": (0.93, 0.95, 0.01),
+    "matcher_holdout.tsv": (0.90, 0.87, 0.01),
 }
 
 
@@ -25,6 +29,7 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
         ("dvctt", "dich vu cong truc tuyen"),
         ("bhyt, otp!!", "bao hiem y te otp"),
         ("vn eid", "vneid"),
+        ("ko nhớ mk vneid", "quen mat khau vneid"),
         ("ca\u0300i", "cai"),  # decomposed tone mark
         ("ｖｎｅｉｄ", "vneid"),  # full-width letters
         ("  \u200b  ", ""),
@@ -39,7 +44,7 @@ def matcher(full_library: Library) -> Matcher:
     return Matcher.for_library(full_library)
 
 
-@pytest.mark.parametrize("name", ["matcher_queries.tsv", "matcher_holdout.tsv"])
+@pytest.mark.parametrize("name", ["matcher_queries.tsv", "matcher_dev.tsv", "matcher_holdout.tsv"])
 def test_accuracy_on_labelled_queries(matcher: Matcher, name: str) -> None:
     queries = read_queries(name)
     result = evaluate(matcher, queries)
