@@ -24,10 +24,17 @@ from bot.channels.inbox import Inbox
 from bot.channels.retry import NO_RETRY, RetryPolicy
 from bot.channels.text_split import numbered_pieces, split_text
 from bot.channels.webhook_auth import Refused, secret_json
-from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
-from bot.engine import Engine
+from bot.delivery import (
+    DeliveryError,
+    MaybeDelivered,
+    RateLimited,
+    TemporaryFailure,
+    Unreachable,
+)
+from bot.engine import DatabaseUnavailable, Engine
 from bot.logs import chat_ref
 from bot.messages import Incoming, Reply
+from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
 
@@ -178,16 +185,18 @@ class ZaloBotSender:
         self.api = BotApi(settings, self.http)
         self.retry = retry
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> list[str]:
+    async def send(self, chat_id: str, replies: Sequence[Reply], skip: int = 0) -> list[str]:
         ids = []
-        for message in render(replies):
+        for index, message in enumerate(render(replies)[skip:], start=skip):
             if message.photo:
-                params = {"chat_id": chat_id, "photo": message.photo}
-                result = await self._call_with_retry("sendPhoto", params)
+                method, params = "sendPhoto", {"chat_id": chat_id, "photo": message.photo}
             else:
-                result = await self._call_with_retry(
-                    "sendMessage", {"chat_id": chat_id, "text": message.text}
-                )
+                method, params = "sendMessage", {"chat_id": chat_id, "text": message.text}
+            try:
+                result = await self._call_with_retry(method, params)
+            except DeliveryError as error:
+                error.sent = index
+                raise
             ids.append(str((result or {}).get("message_id", "")))
         return ids
 
@@ -199,6 +208,8 @@ class ZaloBotSender:
                 if attempt == self.retry.attempts or error.retry_after > self.retry.max_delay:
                     raise
                 await self.retry.sleep(error.retry_after)
+            except MaybeDelivered:
+                raise  # it may have arrived: a second copy is worse than a late one
             except TemporaryFailure:
                 if attempt == self.retry.attempts:
                     raise
@@ -235,6 +246,7 @@ class ZaloBotChannel:
     settings: Settings
     engine: Engine
     sender: ZaloBotSender
+    outbox: ReplyOutbox  # replies the platform refuses for a moment are kept there
     clock: Clock = utc_now
     polling: bool = False
     poll_retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -263,7 +275,7 @@ class ZaloBotChannel:
         if not replies:
             return
         try:
-            await self.sender.send(update.chat_id, replies)
+            await self.outbox.send(self.sender, update.chat_id, replies)
         except Unreachable as error:
             log.info(
                 "%s unreachable (%s), marked", chat_ref("zalo_bot", update.chat_id), error.reason
@@ -276,7 +288,11 @@ class ZaloBotChannel:
             )
 
     async def poll_forever(self) -> None:
-        """getUpdates in a loop; redelivered messages are dropped by the inbox's message ids."""
+        """getUpdates in a loop; redelivered messages are dropped by the inbox's message ids.
+
+        The platform hands an update out once: it is stored in the inbox before the next poll,
+        waiting for the database as long as it takes, so an outage delays it but never loses it.
+        """
         try:
             await self.sender.api.call("deleteWebhook")  # getUpdates is refused while one is set
         except DeliveryError as error:
@@ -304,7 +320,18 @@ class ZaloBotChannel:
             result = data.get("result")
             for update in result if isinstance(result, list) else [result]:
                 if isinstance(update, dict) and update.get("event_name"):
-                    await self.accept(update)
+                    await self._keep(update)
+
+    async def _keep(self, update: dict[str, Any]) -> None:
+        waits = 0
+        while True:
+            try:
+                await self.accept(update)
+                return
+            except DatabaseUnavailable as error:
+                waits += 1
+                log.warning("zalo_bot: polled update held until the database is back (%s)", error)
+                await self.poll_retry.sleep(self.poll_retry.delay(waits))
 
 
 ZALO_BOT = web.AppKey("zalo_bot_channel", ZaloBotChannel)
@@ -325,13 +352,13 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    from bot.app import ENGINE, SENDERS, SETTINGS
+    from bot.app import ENGINE, REPLY_OUTBOX, SENDERS, SETTINGS
 
     settings = app[SETTINGS]
     if not configured(settings):
         return
     sender = ZaloBotSender(settings, RetryPolicy())
-    channel = ZaloBotChannel(settings, app[ENGINE], sender)
+    channel = ZaloBotChannel(settings, app[ENGINE], sender, app[REPLY_OUTBOX])
     app[ZALO_BOT] = channel
     app[SENDERS][CHANNEL] = sender
     app.router.add_post(WEBHOOK_PATH, webhook)
