@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from bot.app import create_app
 from bot.channels.messenger.settings import messenger_settings
+from bot.channels.zalo_bot.settings import zalo_bot_settings
 from bot.engine import Engine
 from bot.library import load_library
 from bot.settings import Settings
@@ -67,6 +68,8 @@ class Server:
     async def _start(self) -> None:
         self.telegram = await FakeTelegram().start()
         self.zalo = await FakeZalo().__aenter__()
+        os.environ["ZALO_BOT_API_URL"] = self.zalo.base_url  # restored by the fixture
+        zalo_bot_settings.cache_clear()
         url = f"sqlite+aiosqlite:///{self.tmp / 'fuzz.db'}"
         database = Database(url)
         app_settings = Settings(
@@ -75,8 +78,6 @@ class Server:
             telegram_secret=TELEGRAM_SECRET,
             zalo_app_id=APP_ID, zalo_app_secret=ZALO_APP_SECRET, zalo_oa_secret_key=OA_SECRET_KEY,
             zalo_api_url=self.zalo.base_url, zalo_oauth_url=self.zalo.base_url,
-            zalo_bot_token=BOT_TOKEN, zalo_bot_api_url=self.zalo.base_url,
-            zalo_bot_secret=ZALO_BOT_SECRET,
             address_per_minute=1e6, address_burst=10**6,  # thousands of requests from one test
             web_chat_per_minute=1e6, web_chat_burst=10**6,
         )  # fmt: skip
@@ -120,10 +121,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     names = {
         "MESSENGER_PAGE_TOKEN": "fuzz-page-token", "MESSENGER_APP_SECRET": APP_SECRET,
         "MESSENGER_VERIFY_TOKEN": "fuzz", "MESSENGER_API_URL": "http://127.0.0.1:9",
+        "ZALO_BOT_TOKEN": BOT_TOKEN, "ZALO_BOT_SECRET": ZALO_BOT_SECRET,
+        "ZALO_BOT_API_URL": "http://127.0.0.1:9",
     }  # fmt: skip
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update(names)
     messenger_settings.cache_clear()
+    zalo_bot_settings.cache_clear()
     running = Server(tmp_path_factory.mktemp("fuzz")).start()
     yield running
     running.stop()
@@ -133,6 +137,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         else:
             os.environ[name] = value
     messenger_settings.cache_clear()
+    zalo_bot_settings.cache_clear()
 
 
 def still_serving(server: Server) -> None:

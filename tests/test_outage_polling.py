@@ -15,7 +15,7 @@ from tests.fake_telegram import FakeTelegram, Updates
 from tests.fake_zalo import FakeZalo, bot_update
 from tests.test_outage import logged_in, outage_database  # noqa: F401  (a fixture)
 from tests.test_telegram import telegram_settings
-from tests.test_zalo_bot import bot_settings
+from tests.test_zalo_bot import bot_settings, zalo  # noqa: F401  (a fixture: the fake platform)
 
 CITIZEN = 7770002
 ZALO_CHAT = "a1b2c3d4e5f6a7b8c9d0"
@@ -55,27 +55,27 @@ async def test_a_polled_telegram_update_waits_at_its_offset_and_is_answered_once
 async def test_a_polled_zalo_bot_update_is_held_until_stored_and_answered_once(
     outage_database,  # noqa: F811  (the fixture imported above)
     fixture_library: Library,
+    zalo: FakeZalo,  # noqa: F811
 ) -> None:
     from bot.channels.zalo_bot import ZALO_BOT
     from bot.channels.zalo_bot import enable_polling as enable_zalo_polling
 
     database, outage = outage_database
-    async with FakeZalo() as zalo:
-        app = create_app(bot_settings(database.url, zalo), Engine(fixture_library, database))
-        enable_zalo_polling(app)
-        app[ZALO_BOT].poll_retry = QUICK
-        async with TestServer(app):
-            await outage.begin()
-            await zalo.push_update(bot_update(ZALO_CHAT, "cai vneid the nao", message_id="z-1"))
-            while len(zalo.calls_to("bot", "getUpdates")) < 1:  # handed out, now only ours
-                await asyncio.sleep(0.1)
-            await asyncio.sleep(1.0)  # several tries to store it fail meanwhile
-            assert zalo.bot_messages_to(ZALO_CHAT) == []
+    app = create_app(bot_settings(database.url), Engine(fixture_library, database))
+    enable_zalo_polling(app)
+    app[ZALO_BOT].poll_retry = QUICK
+    async with TestServer(app):
+        await outage.begin()
+        await zalo.push_update(bot_update(ZALO_CHAT, "cai vneid the nao", message_id="z-1"))
+        while len(zalo.calls_to("bot", "getUpdates")) < 1:  # handed out, now only ours
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # several tries to store it fail meanwhile
+        assert zalo.bot_messages_to(ZALO_CHAT) == []
 
-            await outage.end()
-            await asyncio.wait_for(zalo.wait_for(lambda: bool(zalo.bot_messages_to(ZALO_CHAT))), 20)
-            await app[ZALO_BOT].inbox.drain()
-            await asyncio.sleep(0.5)  # a second answer would have come by now
-        (answer,) = zalo.bot_messages_to(ZALO_CHAT)
+        await outage.end()
+        await asyncio.wait_for(zalo.wait_for(lambda: bool(zalo.bot_messages_to(ZALO_CHAT))), 20)
+        await app[ZALO_BOT].inbox.drain()
+        await asyncio.sleep(0.5)  # a second answer would have come by now
+    (answer,) = zalo.bot_messages_to(ZALO_CHAT)
     assert "Bước 1/" in answer.body["text"]
     assert await logged_in(database) == 1
