@@ -39,11 +39,14 @@ from storage.reply_outbox import (
     claim_due,
     held_chats,
     keep_replies,
+    prune_replies,
     record_reply,
     settle_abandoned,
 )
 
 log = logging.getLogger(__name__)
+
+TIDY_EVERY = timedelta(minutes=1)
 
 
 @dataclass
@@ -54,6 +57,7 @@ class OutboxSettings:
     max_attempts: int = 40  # about half an hour of a platform refusing, then given up
     batch: int = 50  # chats sent to at once by one worker
     stale: timedelta = timedelta(minutes=10)  # a claim never reported on: its worker died
+    keep_finished: timedelta = timedelta(days=7)  # sent and failed rows, for looking into
 
     def delay(self, attempts: int) -> float:
         return min(self.first_delay * 2 ** (attempts - 1), self.max_delay)
@@ -85,7 +89,7 @@ class ReplyOutbox:
         self._kept_since_look: set[tuple[str, str]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._last_settle = 0.0
+        self._last_tidy = 0.0  # the first step tidies: rows a stopped process left mid-send
 
     # -- the channels' side --------------------------------------------------------------
 
@@ -156,18 +160,22 @@ class ReplyOutbox:
 
     async def step(self) -> bool:
         """Send what is due; True when there may be more to do at once."""
+        now = self.clock()
+        if now.timestamp() - self._last_tidy > TIDY_EVERY.total_seconds():
+            self._last_tidy = now.timestamp()
+            async with self.database.session() as session:
+                await begin_exchange(session)
+                await settle_abandoned(session, self.worker, now, self.settings.stale)
+                await prune_replies(session, now - self.settings.keep_finished)
+                await session.commit()
         async with self.database.session() as session:
             held = await held_chats(session)
             self.held = held | self._kept_since_look  # kept while the query ran
             self._kept_since_look = set()
         if not self.held:
             return False
-        now = self.clock()
         async with self.database.session() as session:
             await begin_exchange(session)
-            if now.timestamp() - self._last_settle > self.settings.stale.total_seconds() / 2:
-                self._last_settle = now.timestamp()
-                await settle_abandoned(session, now, self.settings.stale)
             claimed = await claim_due(session, self.worker, now, self.settings.batch)
             await session.commit()
         if not claimed:

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import PendingReply
+from storage.outbox import dead_local_worker
 
 REPLIES = PendingReply.__table__
 UNFINISHED = ("pending", "sending")
@@ -115,12 +116,30 @@ async def record_reply(
     )
 
 
-async def settle_abandoned(session: AsyncSession, now: datetime, stale: timedelta) -> int:
-    """Rows a worker claimed and never reported on (it died mid-send): the message it was
-    sending may have arrived, so it counts as uncertain; the rest of the turn is sent."""
+async def settle_abandoned(
+    session: AsyncSession, worker: str, now: datetime, stale: timedelta
+) -> int:
+    """Rows a worker claimed and never reported on (it stopped or died mid-send): the message
+    it was sending may have arrived, so it counts as uncertain and the rest of the turn goes on.
+    Gone: a process of this host that no longer runs, or any claim older than `stale`."""
+    workers = (await session.execute(
+        select(REPLIES.c.worker).distinct().where(REPLIES.c.state == "sending")
+    )).scalars().all()  # fmt: skip
+    # Another outbox of this very process (tests run several apps) is alive: same host and pid.
+    ours = worker.rsplit(":", 1)[0] + ":"
+    dead = [w for w in workers if w and not w.startswith(ours) and dead_local_worker(w)]
     result = await session.execute(
         update(REPLIES)
-        .where(REPLIES.c.state == "sending", REPLIES.c.claimed_at < now - stale)
+        .where(REPLIES.c.state == "sending")
+        .where(or_(REPLIES.c.worker.in_(dead), REPLIES.c.claimed_at < now - stale))
         .values(state="pending", skip=REPLIES.c.skip + 1, uncertain=REPLIES.c.uncertain + 1)
+    )
+    return result.rowcount or 0
+
+
+async def prune_replies(session: AsyncSession, before: datetime) -> int:
+    """Forget finished rows older than `before`; what happened stays in the logs."""
+    result = await session.execute(
+        delete(REPLIES).where(REPLIES.c.finished_at.is_not(None), REPLIES.c.finished_at < before)
     )
     return result.rowcount or 0
