@@ -4,9 +4,9 @@ Replies they refuse are kept and sent again in order; one that timed out is coun
 and never repeated. Afterwards the fake platforms' records show every reply once, in order,
 and the log one row per message. The database is a real PostgreSQL.
 
-Campaigns keep their own outbox with the same rules, proven in tests/test_campaigns.py:
-test_server_errors_are_retried_with_backoff_then_given_up (5xx) and
-test_a_send_that_timed_out_is_uncertain_and_never_sent_again (timeouts)."""
+Campaigns keep their own outbox with the same rules: the last test runs one through the same
+fault (tests/test_campaigns.py has the step by step: 5xx retried with backoff then given up, a
+timeout left uncertain)."""
 
 import asyncio
 from collections import Counter
@@ -180,3 +180,80 @@ async def test_ten_seconds_of_failing_platforms_lose_no_reply_and_send_none_twic
         assert uncertain > 0, "replies that may have arrived were counted, not repeated"
     else:
         assert uncertain == 0
+
+
+async def test_a_campaign_through_ten_seconds_of_telegram_failing_reaches_everyone_once(
+    aiohttp_client,
+    outage_database,  # noqa: F811  (the fixture imported above)
+    fixture_library: Library,
+) -> None:
+    """The same fault during a broadcast to 300 people, with citizens writing meanwhile: 500s
+    for 5 s, then 5 s of answers too late. Rows are retried with backoff; those that timed out
+    are uncertain and not sent again; nobody gets the campaign twice or is left out."""
+    from datetime import UTC, datetime
+
+    from bot import campaigns
+    from bot.app import SENDERS
+    from storage.models import OutboxMessage
+    from tests.test_campaigns import add_contacts, new_campaign
+
+    database, _ = outage_database
+    people = 300
+    async with FakeTelegram() as telegram:
+        settings = Settings(
+            database_url=database.url, telegram_token=telegram.token,
+            telegram_api_url=telegram.base_url, telegram_secret=SECRET,
+        )  # fmt: skip
+        app = create_app(settings, Engine(fixture_library, database))
+        app[REPLY_OUTBOX].settings = OutboxSettings(first_delay=0.5, max_delay=2.0)
+        client = await aiohttp_client(app)
+        await add_contacts(database, people, first=1000, last_seen=datetime.now(UTC))
+        cid = await new_campaign(database, fixture_library, channel="telegram")
+        updates = Updates()
+
+        async def citizen(n: int) -> None:
+            update = updates.private(950_000 + n, FIRST)
+            while True:
+                async with client.post("/webhook/telegram", json=update,
+                                       headers={SECRET_HEADER: SECRET}) as response:  # fmt: skip
+                    if response.status == 200:
+                        return
+                await asyncio.sleep(0.5)
+
+        async def citizens() -> list[None]:
+            tasks = []
+            for n in range(int(RATE * SECONDS)):
+                tasks.append(asyncio.create_task(citizen(n)))
+                await asyncio.sleep(1 / RATE)
+            return await asyncio.gather(*tasks)
+
+        async def telegram_down() -> None:
+            await asyncio.sleep(DOWN_FROM)
+            telegram.outage = Failure.server_error(500)
+            await asyncio.sleep(DOWN_FOR / 2)
+            telegram.outage = Failure.slow(6.0)  # PTB gives up after 5 s; it arrives anyway
+            await asyncio.sleep(DOWN_FOR / 2)
+            telegram.outage = None
+
+        await asyncio.gather(
+            campaigns.send(database, fixture_library, app[SENDERS], cid, settings=settings),
+            citizens(),
+            telegram_down(),
+        )
+        for _ in range(150):
+            if (await kept_rows(database))[1] == 0:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # a second copy of anything would have arrived by now
+        got = Counter(str(c.chat_id) for c in telegram.calls_to("sendMessage"))
+    async with database.session() as session:
+        rows = (await session.execute(
+            select(OutboxMessage.state, OutboxMessage.attempts)
+            .where(OutboxMessage.campaign_id == cid)
+        )).all()  # fmt: skip
+    states = Counter(state for state, _ in rows)
+    print(f"\ncampaign: {dict(states)}, retried {sum(1 for _, a in rows if a > 1)}")
+    assert set(states) <= {"sent", "uncertain"} and states["uncertain"] > 0
+    assert any(attempts > 1 for _, attempts in rows), "500s were retried"
+    assert all(got[str(1000 + n)] == 1 for n in range(people)), "once each, nobody left out"
+    assert all(got[str(950_000 + n)] == 1 for n in range(int(RATE * SECONDS)))
