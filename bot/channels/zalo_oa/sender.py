@@ -74,7 +74,10 @@ class ZaloOASender:
     async def _send_one(self, chat_id: str, message: Outgoing) -> dict[str, Any]:
         attachment_id = None
         if message.image and not message.image.startswith(("https://", "http://")):
-            attachment_id = await self._upload(message.image)
+            try:
+                attachment_id = await self._upload(message.image)
+            except MaybeDelivered as error:  # only the upload: the message itself never left
+                raise TemporaryFailure(str(error)) from error
         body = {"recipient": {"user_id": chat_id}, "message": message_json(message, attachment_id)}
         return await self._call_with_retry("/v3.0/oa/message/cs", json=body, user=chat_id)
 
