@@ -70,6 +70,7 @@ class Result:
     uncertain: int = 0
     wait: float = 0.0
     error: str | None = None
+    unreachable: bool = False  # blocked, unfollowed: the contact is marked as for any reply
 
 
 class ReplyOutbox:
@@ -188,7 +189,7 @@ class ReplyOutbox:
                     session, row.id, self.worker, result.state, self.clock(), skip=result.skip,
                     uncertain=result.uncertain, next_attempt_at=retry_at, error=result.error,
                 )  # fmt: skip
-                if result.error and result.error.startswith("unreachable"):
+                if result.unreachable:
                     await mark_unreachable(session, row.channel, row.chat_id)
         return len(claimed) == self.settings.batch
 
@@ -219,7 +220,7 @@ class ReplyOutbox:
             return Result("pending", error.sent, wait=wait, error=str(error))
         except Unreachable as error:
             log.info("%s unreachable (%s): kept reply dropped", where, error.reason)
-            return Result("failed", error.sent, error=f"unreachable: {error.reason}")
+            return Result("failed", error.sent, error=str(error), unreachable=True)
         except DeliveryError as error:
             log.warning("kept reply to %s refused: %s", where, error)
             return Result("failed", error.sent, error=str(error))

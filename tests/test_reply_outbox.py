@@ -98,3 +98,34 @@ async def test_a_reply_left_mid_send_by_a_stopped_worker_is_uncertain_not_repeat
     async with database.session() as session:
         (row,) = (await session.execute(select(PendingReply))).scalars()
     assert (row.state, row.uncertain) == ("sent", 1)
+
+
+async def test_a_kept_reply_to_someone_who_blocked_the_bot_meanwhile_is_dropped(
+    database: Database,
+) -> None:
+    from storage.models import Contact
+    from tests.test_campaigns import add_contacts
+
+    await add_contacts(database, 1, first=3001)
+    async with FakeTelegram() as telegram:
+        sender = sender_for(telegram)
+        outbox = ReplyOutbox(database, {"telegram": sender}, settings=QUICK)
+        try:
+            telegram.outage = Failure.server_error(500)
+            await outbox.send(sender, "3001", [Reply("Xin chào")])
+            telegram.outage = None
+            telegram.fail("sendMessage", Failure.blocked())
+            for _ in range(100):
+                await outbox.step()
+                if await unfinished(database) == 0:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            await sender.close()
+    assert telegram.calls_to("sendMessage") == []
+    async with database.session() as session:
+        (row,) = (await session.execute(select(PendingReply))).scalars()
+        unreachable = (await session.execute(
+            select(Contact.unreachable).where(Contact.chat_id == "3001")
+        )).scalar_one()  # fmt: skip
+    assert row.state == "failed" and unreachable
