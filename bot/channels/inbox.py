@@ -154,9 +154,7 @@ class Inbox:
             return  # done already, or another process holds it
         await self._no_webhook_waiting.wait()
         await self._process_while_claimed(claimed.body)
-        await self._no_webhook_waiting.wait()
-        async with self.database.session() as session, session.begin():
-            await mark_processed(session, row_id, self.clock())
+        await self._record_processed(row_id)
 
     async def _process_while_claimed(self, body: str) -> None:
         """A database gone for a moment is waited for here, holding the claim (and the person's
@@ -172,6 +170,23 @@ class Inbox:
                 if time.monotonic() + wait >= deadline:
                     raise
                 log.info("%s: database unavailable; event retried in %.1fs", self.channel, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
+
+    async def _record_processed(self, row_id: int) -> None:
+        """The turn is done and answered: say so as soon as the database lets us. Until then
+        the event stays claimed and this shard waits, so the sweep's copy of it, queued behind,
+        finds it processed instead of answering the person twice."""
+        wait = self.settings.unavailable_wait
+        while True:
+            await self._no_webhook_waiting.wait()
+            try:
+                async with self.database.session() as session, session.begin():
+                    await mark_processed(session, row_id, self.clock())
+                return
+            except DATABASE_DOWN as error:
+                log.warning("%s: event %s answered, not yet recorded (%s); retried in %.1fs",
+                            self.channel, row_id, type(error).__name__, wait)  # fmt: skip
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, 5.0)
 
