@@ -36,11 +36,14 @@ async def test_a_polled_telegram_update_waits_at_its_offset_and_is_answered_once
         updates = Updates()
         async with TestServer(app):
             await outage.begin()
-            telegram.push_update(updates.private(CITIZEN, "cai vneid the nao"))
+            question = updates.private(CITIZEN, "cai vneid the nao")
+            telegram.push_update(question)
             telegram.push_update(updates.private(CITIZEN, "menu"))
             polls = len(telegram.attempts("getUpdates"))
             while len(telegram.attempts("getUpdates")) < polls + 3:  # fetched again and again
                 await asyncio.sleep(0.1)
+            offsets = [c.params.get("offset") or 0 for c in telegram.attempts("getUpdates")]
+            assert max(offsets) <= question["update_id"], "never confirmed past the question"
             assert telegram.sent_to(CITIZEN) == [], "no apology that loses the question"
 
             await outage.end()
