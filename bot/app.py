@@ -2,6 +2,7 @@
 
 import logging
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +12,7 @@ from bot.channels.base import all_channels
 from bot.console import setup_console
 from bot.engine import DatabaseUnavailable, Engine
 from bot.library import Library, load_library
+from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
 from handlers import load_handlers
 from storage.db import Database
@@ -23,6 +25,8 @@ DATABASE = web.AppKey("database", Database)
 LIBRARY = web.AppKey("library", Library)
 # Senders of every configured channel, for messages that answer no incoming one.
 SENDERS = web.AppKey("senders", dict)
+# Citizens' replies a platform refused for a moment, sent again by a worker of this process.
+REPLY_OUTBOX = web.AppKey("reply_outbox", ReplyOutbox)
 
 
 def build_engine(settings: Settings, library: Library | None = None) -> Engine:
@@ -42,9 +46,17 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     # The engine sends on its own too (hand-offs, ticket notices): it shares the app's senders.
     engine.settings = settings
     app[SENDERS] = engine.senders
+    app[REPLY_OUTBOX] = outbox = ReplyOutbox(engine.database, engine.senders)
     app.router.add_get("/healthz", healthz)
     for channel in all_channels():
         channel.setup(app)  # each decides from its own settings whether it runs
+
+    async def run_outbox(app: web.Application) -> AsyncIterator[None]:
+        await outbox.start()
+        yield
+        await outbox.stop()  # before the channels close their senders
+
+    app.cleanup_ctx.append(run_outbox)
     setup_console(app)  # /staff/ console; the web chat's live staff answers
 
     async def close_database(app: web.Application) -> None:

@@ -14,6 +14,10 @@ from bot.settings import Settings
 class DeliveryError(Exception):
     """A send that did not happen."""
 
+    # Which of the turn's platform messages failed: the ones before it were delivered. Senders
+    # set it, so a kept turn (bot/reply_outbox.py) goes on from there instead of repeating.
+    sent: int = 0
+
 
 class Unreachable(DeliveryError):
     """Never retry: the person blocked the bot, unfollowed, or is outside the platform's window."""
@@ -42,8 +46,9 @@ class MaybeDelivered(TemporaryFailure):
 class Sender(Protocol):
     channel: str
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> list[str]:
-        """Deliver the replies in order; return the platform ids of the messages sent."""
+    async def send(self, chat_id: str, replies: Sequence[Reply], skip: int = 0) -> list[str]:
+        """Deliver the replies in order, leaving out the first `skip` platform messages (sent
+        already); return the platform ids of the messages sent."""
         ...
 
     async def close(self) -> None: ...

@@ -21,10 +21,6 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one object a line, for log shippers
     poster_cache_dir: Path = Path("posters")  # PNGs the staff `poster` command sends
-    # Zalo Bot Platform: no token, no channel. The secret guards POST /webhook/zalo_bot.
-    zalo_bot_token: str | None = None
-    zalo_bot_api_url: str = "https://bot-api.zaloplatforms.com"
-    zalo_bot_secret: str | None = None  # X-Bot-Api-Secret-Token; derived from the token if unset
     # Support sessions, tickets, privacy, reports (issue 7).
     timezone: str = "Asia/Ho_Chi_Minh"  # opening hours, due dates and report periods
     session_gap_minutes: int = 30  # silence after which the next message opens a new session

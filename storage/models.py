@@ -475,3 +475,29 @@ class TicketAssignee(SQLModel, table=True):
 
 # The console's ticket list reads open-and-overdue, then the rest, each in due-date order.
 Index("ix_ticket_status_due", Ticket.status, Ticket.due)
+
+
+class PendingReply(SQLModel, table=True):
+    """A turn's replies a platform refused for a moment (5xx, timeout): kept and sent again in
+    order by bot/reply_outbox.py, never twice. `skip` counts the platform messages of the turn
+    already delivered or reported uncertain (sent, but the platform's answer never came)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=128)
+    replies: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    skip: int = 0
+    uncertain: int = 0  # messages of this turn that may or may not have arrived: never resent
+    state: str = Field(default="pending", max_length=12, index=True)  # pending sending sent failed
+    attempts: int = 0
+    created_at: datetime = _when()
+    next_attempt_at: datetime = _when()
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    worker: str | None = Field(default=None, max_length=80)
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    error: str | None = Field(default=None, max_length=300)
+
+
+Index("ix_pendingreply_chat", PendingReply.channel, PendingReply.chat_id, PendingReply.id)

@@ -210,7 +210,7 @@ async def declare_uncertain(
         select(OUTBOX.c.worker).distinct()
         .where(OUTBOX.c.campaign_id == campaign_id, OUTBOX.c.state == "sending")
     )).scalars().all()  # fmt: skip
-    dead = [w for w in workers if w and w != worker and _dead_local(w)]
+    dead = [w for w in workers if w and w != worker and dead_local_worker(w)]
     result = await session.execute(
         update(OUTBOX)
         .where(
@@ -223,7 +223,8 @@ async def declare_uncertain(
     return result.rowcount or 0
 
 
-def _dead_local(worker: str) -> bool:
+def dead_local_worker(worker: str) -> bool:
+    """A worker id of this host whose process no longer runs (or an earlier one with our pid)."""
     host, _, rest = worker.partition(":")
     pid_text = rest.split(":", 1)[0]
     if host != socket.gethostname()[:40] or not pid_text.isdigit():

@@ -9,9 +9,10 @@ import os
 
 from bot.channels.messenger.settings import messenger_settings
 from bot.channels.telegram.settings import TelegramSettings, telegram_settings
+from bot.channels.zalo_bot.settings import zalo_bot_settings
 from bot.channels.zalo_oa.settings import zalo_oa_settings
 
-READ_ONCE = (messenger_settings, telegram_settings, zalo_oa_settings)
+READ_ONCE = (messenger_settings, telegram_settings, zalo_bot_settings, zalo_oa_settings)
 
 
 def set_env(**values: object) -> None:

@@ -61,6 +61,10 @@ class FakeMeta:
         self.calls: list[Call] = []
         self.profile: dict[str, Any] = {}
         self.delay = 0.0  # seconds every Send API answer waits (a platform that times out)
+        # A platform down for a while: every message (not typing) answered with this HTTP status,
+        # or delivered but answered only after `slow_sends` seconds.
+        self.failing_sends = 0
+        self.slow_sends = 0.0
         self._failures: deque[tuple[int, int | None, int]] = deque()
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
@@ -142,6 +146,8 @@ class FakeMeta:
         else:
             body = await request.json()
         call = Call(request.path, dict(request.query), body, files)
+        if "sender_action" not in body and (self.failing_sends or self.slow_sends):
+            return await self._outage(call)
         if self.delay:
             await asyncio.sleep(self.delay)
         refused = self._token_error(request)
@@ -156,6 +162,16 @@ class FakeMeta:
             return refused
         call.answer = {"recipient_id": call.recipient, "message_id": f"m_{next(self._ids)}"}
         await self._record(call)
+        return web.json_response(call.answer)
+
+    async def _outage(self, call: Call) -> web.Response:
+        if self.failing_sends:
+            call.answer = {"error": {"message": "Internal Server Error", "code": 1}}
+            await self._record(call)
+            return web.json_response(call.answer, status=self.failing_sends)
+        call.answer = {"recipient_id": call.recipient, "message_id": f"m_{next(self._ids)}"}
+        await self._record(call)  # delivered now; the answer comes too late
+        await asyncio.sleep(self.slow_sends)
         return web.json_response(call.answer)
 
     async def _profile(self, request: web.Request) -> web.Response:

@@ -147,6 +147,9 @@ class FakeTelegram:
         # so a bot shutting down never waits a full long poll.
         self.long_poll_cap = long_poll_cap
         self.calls: list[Call] = []
+        # While set, every call that puts something in front of a person gets this (a platform
+        # down for a while: Failure.server_error(500), or Failure.slow(s) for one that hangs).
+        self.outage: Failure | None = None
         self.webhook: dict[str, Any] = {}
         self.commands: list[dict[str, Any]] = []
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
@@ -286,6 +289,8 @@ class FakeTelegram:
         for key in (method, "*"):
             if self._failures[key]:
                 return self._failures[key].popleft()
+        if self.outage is not None and method in _SENDING:
+            return self.outage
         if self.rate_limit_per_second and method in _SENDING:
             now = self.clock()
             while self._sent_at and now - self._sent_at[0] >= 1.0:

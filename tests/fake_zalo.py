@@ -83,6 +83,10 @@ class FakeZalo:
         self.refresh_tokens: dict[str, bool] = {}  # token -> spent
         self.codes: dict[str, str] = {}  # authorisation code -> PKCE challenge
         self.webhook: dict[str, Any] = {}
+        # An OA down for a while: every message answered with this HTTP status, or delivered but
+        # answered only after `slow_sends` seconds.
+        self.failing_sends = 0
+        self.slow_sends = 0.0
         # Keep the race window of a refresh open: each refresh request waits this long for a
         # second one to arrive before it is answered (0: answer at once).
         self.hold_refreshes_for = 0.0
@@ -194,6 +198,10 @@ class FakeZalo:
     async def _cs(self, request: web.Request) -> web.Response:
         body = await request.json()
         call = Call("oa", "cs", dict(request.headers), body)
+        if self.failing_sends:
+            call.answer = {"error": -1, "message": "Internal Server Error"}
+            await self._record(call)
+            return web.json_response(call.answer, status=self.failing_sends)
         scripted = self._scripted("cs")
         if scripted:
             call.answer = {"error": scripted["error"], "message": scripted["description"] or "x"}
@@ -207,6 +215,8 @@ class FakeZalo:
                 },
             }
         await self._record(call)
+        if self.slow_sends and call.ok:
+            await asyncio.sleep(self.slow_sends)  # delivered; the answer comes too late
         return web.json_response(call.answer)  # Zalo answers errors with HTTP 200 too
 
     async def _upload(self, request: web.Request) -> web.Response:

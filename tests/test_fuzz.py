@@ -74,11 +74,11 @@ class Server:
             telegram_secret=TELEGRAM_SECRET,
             zalo_app_id=APP_ID, zalo_app_secret=ZALO_APP_SECRET, zalo_oa_secret_key=OA_SECRET_KEY,
             zalo_api_url=self.zalo.base_url, zalo_oauth_url=self.zalo.base_url,
-        )
-        app_settings = Settings(
-            database_url=url,
             zalo_bot_token=BOT_TOKEN, zalo_bot_api_url=self.zalo.base_url,
             zalo_bot_secret=ZALO_BOT_SECRET,
+        )  # fmt: skip
+        app_settings = Settings(
+            database_url=url,
             address_per_minute=1e6, address_burst=10**6,  # thousands of requests from one test
             web_chat_per_minute=1e6, web_chat_burst=10**6,
         )  # fmt: skip

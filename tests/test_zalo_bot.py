@@ -1,5 +1,7 @@
 """The Zalo Bot Platform channel end to end: updates into the running app, a fake API out."""
 
+from collections.abc import AsyncIterator
+
 import pytest
 from aiohttp.test_utils import TestClient
 
@@ -13,6 +15,7 @@ from bot.channels.zalo_bot import (
     set_webhook,
     webhook_secret,
 )
+from bot.channels.zalo_bot.settings import ZaloBotSettings, zalo_bot_settings
 from bot.delivery import Unreachable
 from bot.engine import Engine
 from bot.library import Library
@@ -26,19 +29,25 @@ CHAT = "e4ea2cd5189df1c3a88c"
 SECRET = "bot-secret-for-tests"
 
 
-def bot_settings(database_url: str, zalo: FakeZalo) -> Settings:
-    return Settings(
-        database_url=database_url,
-        zalo_bot_token=BOT_TOKEN,
-        zalo_bot_api_url=zalo.base_url,
-        zalo_bot_secret=SECRET,
-    )
+def use_fake_bot_platform(monkeypatch: pytest.MonkeyPatch, zalo: FakeZalo) -> None:
+    """ZALO_BOT_* pointing at the fake; the caller clears zalo_bot_settings afterwards."""
+    for name, value in {
+        "ZALO_BOT_TOKEN": BOT_TOKEN, "ZALO_BOT_API_URL": zalo.base_url, "ZALO_BOT_SECRET": SECRET,
+    }.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    zalo_bot_settings.cache_clear()  # read again with this test's bot
+
+
+def bot_settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
 
 
 @pytest.fixture
-async def zalo() -> FakeZalo:
+async def zalo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeZalo]:
     async with FakeZalo() as fake:
+        use_fake_bot_platform(monkeypatch, fake)
         yield fake
+    zalo_bot_settings.cache_clear()
 
 
 @pytest.fixture
@@ -48,7 +57,7 @@ def bot_engine(sqlite_database: Database, full_library: Library) -> Engine:
 
 @pytest.fixture
 async def client(aiohttp_client, bot_engine: Engine, zalo: FakeZalo) -> TestClient:
-    return await aiohttp_client(create_app(bot_settings(bot_engine.database.url, zalo), bot_engine))
+    return await aiohttp_client(create_app(bot_settings(bot_engine.database.url), bot_engine))
 
 
 class Person:
@@ -135,7 +144,7 @@ async def test_unknown_events_are_acknowledged(person: Person, zalo: FakeZalo) -
 async def test_polling_fetches_updates_and_drops_repeats(
     aiohttp_client, bot_engine: Engine, zalo: FakeZalo
 ) -> None:
-    app = create_app(bot_settings(bot_engine.database.url, zalo), bot_engine)
+    app = create_app(bot_settings(bot_engine.database.url), bot_engine)
     enable_polling(app)
     client = await aiohttp_client(app)
     update = bot_update(CHAT, "#11", message_id="polled-1")
@@ -158,9 +167,10 @@ async def test_long_text_is_split_within_2000_characters(zalo: FakeZalo) -> None
     assert messages[-1].text.endswith("  1. Tiếp")
 
 
-async def test_sender_and_errors(bot_engine: Engine, zalo: FakeZalo) -> None:
-    settings = bot_settings(bot_engine.database.url, zalo)
-    sender = make_sender(settings)
+async def test_sender_and_errors(
+    bot_engine: Engine, zalo: FakeZalo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender = make_sender()
     assert sender is not None and sender.channel == "zalo_bot"
     try:
         ids = await sender.send(CHAT, [Reply("Ảnh", image="https://example.vn/a.png")])
@@ -171,7 +181,9 @@ async def test_sender_and_errors(bot_engine: Engine, zalo: FakeZalo) -> None:
             await sender.send(CHAT, [Reply("Xin chào")])
     finally:
         await sender.close()
-    assert make_sender(Settings(database_url=bot_engine.database.url)) is None
+    monkeypatch.delenv("ZALO_BOT_TOKEN")
+    zalo_bot_settings.cache_clear()
+    assert make_sender() is None
 
 
 async def test_unreachable_person_is_marked(person: Person, zalo: FakeZalo, bot_engine: Engine):
@@ -183,13 +195,12 @@ async def test_unreachable_person_is_marked(person: Person, zalo: FakeZalo, bot_
 
 
 async def test_set_webhook_registers_the_secret(bot_engine: Engine, zalo: FakeZalo) -> None:
-    settings = bot_settings(bot_engine.database.url, zalo)
-    await set_webhook(settings, "https://troly.example.vn/webhook/zalo_bot")
+    await set_webhook(zalo_bot_settings(), "https://troly.example.vn/webhook/zalo_bot")
     assert zalo.webhook == {
         "url": "https://troly.example.vn/webhook/zalo_bot",
         "secret_token": SECRET,
     }
-    derived = webhook_secret(Settings(zalo_bot_token=BOT_TOKEN))
+    derived = webhook_secret(ZaloBotSettings(token=BOT_TOKEN, secret=None))
     assert 8 <= len(derived) <= 256 and BOT_TOKEN not in derived
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.delivery import TemporaryFailure
+from bot.delivery import MaybeDelivered, TemporaryFailure
 
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
 Clock = Callable[[], datetime]
@@ -20,13 +20,18 @@ def utc_now() -> datetime:
 async def call_json(
     http: aiohttp.ClientSession, method: str, url: str, **kwargs: Any
 ) -> dict[str, Any]:
-    """One HTTP call whose answer is a JSON object; network trouble and 5xx are temporary."""
+    """One HTTP call whose answer is a JSON object; network trouble and 5xx are temporary, and
+    no answer in time may mean it was done (MaybeDelivered)."""
     try:
         async with http.request(method, url, **kwargs) as response:
             if response.status >= 500:
                 raise TemporaryFailure(f"HTTP {response.status} from {_where(url)}")
             body = await response.read()
-    except (aiohttp.ClientError, TimeoutError) as error:
+    except aiohttp.ConnectionTimeoutError as error:  # never reached the platform
+        raise TemporaryFailure(f"{type(error).__name__} calling {_where(url)}") from error
+    except TimeoutError as error:
+        raise MaybeDelivered(f"no answer in time from {_where(url)}") from error
+    except aiohttp.ClientError as error:
         raise TemporaryFailure(f"{type(error).__name__} calling {_where(url)}") from error
     try:
         data = json.loads(body)

@@ -8,6 +8,7 @@ one process. Every webhook channel uses it.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -34,6 +35,7 @@ class InboxSettings:
     lease: timedelta = timedelta(minutes=5)  # a claimed event is retried after this long
     max_attempts: int = 3
     keep_processed: timedelta = timedelta(days=7)  # dedupe window for redeliveries
+    unavailable_wait: float = 0.5  # first wait for a database gone mid-event; doubles, up to 5 s
 
 
 class Inbox:
@@ -151,10 +153,42 @@ class Inbox:
         if claimed is None:
             return  # done already, or another process holds it
         await self._no_webhook_waiting.wait()
-        await self.process(claimed.body)
-        await self._no_webhook_waiting.wait()
-        async with self.database.session() as session, session.begin():
-            await mark_processed(session, row_id, self.clock())
+        await self._process_while_claimed(claimed.body)
+        await self._record_processed(row_id)
+
+    async def _process_while_claimed(self, body: str) -> None:
+        """A database gone for a moment is waited for here, holding the claim (and the person's
+        later events, queued behind this one), rather than until the lease runs out; past half
+        the lease the sweep takes over."""
+        deadline = time.monotonic() + self.settings.lease.total_seconds() / 2
+        wait = self.settings.unavailable_wait
+        while True:
+            try:
+                await self.process(body)
+                return
+            except DatabaseUnavailable:
+                if time.monotonic() + wait >= deadline:
+                    raise
+                log.info("%s: database unavailable; event retried in %.1fs", self.channel, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
+
+    async def _record_processed(self, row_id: int) -> None:
+        """The turn is done and answered: say so as soon as the database lets us. Until then
+        the event stays claimed and this shard waits, so the sweep's copy of it, queued behind,
+        finds it processed instead of answering the person twice."""
+        wait = self.settings.unavailable_wait
+        while True:
+            await self._no_webhook_waiting.wait()
+            try:
+                async with self.database.session() as session, session.begin():
+                    await mark_processed(session, row_id, self.clock())
+                return
+            except DATABASE_DOWN as error:
+                log.warning("%s: event %s answered, not yet recorded (%s); retried in %.1fs",
+                            self.channel, row_id, type(error).__name__, wait)  # fmt: skip
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
 
     async def _sweep_forever(self) -> None:
         while True:

@@ -25,6 +25,7 @@ from bot.channels.retry import RetryPolicy
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
 from bot.logs import chat_ref
+from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
 from storage.db import Database
@@ -41,9 +42,10 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 class MessengerChannel:
     """The running channel: webhook events in through the inbox, replies out."""
 
-    def __init__(self, settings: MessengerSettings, engine: Engine):
+    def __init__(self, settings: MessengerSettings, engine: Engine, outbox: ReplyOutbox):
         self.settings = settings
         self.engine = engine
+        self.outbox = outbox  # replies Meta refuses for a moment are kept there
         self.sender = MessengerSender(settings, RetryPolicy(), messaging_type="RESPONSE")
         self.inbox = Inbox(engine.database, CHANNEL, self.process)
 
@@ -53,7 +55,7 @@ class MessengerChannel:
         # A database that is down raises: the inbox keeps the event and tries again later.
         replies = await self.engine.handle(incoming, keep_if_unavailable=True)
         try:
-            await self.sender.send(incoming.chat_id, replies)
+            await self.outbox.send(self.sender, incoming.chat_id, replies)
         except Unreachable as error:
             log.info(
                 "%s unreachable (%s), marked", chat_ref(CHANNEL, incoming.chat_id), error.reason
@@ -96,12 +98,12 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    from bot.app import ENGINE, SENDERS
+    from bot.app import ENGINE, REPLY_OUTBOX, SENDERS
 
     settings = messenger_settings()
     if not settings.configured:
         return
-    channel = MessengerChannel(settings, app[ENGINE])
+    channel = MessengerChannel(settings, app[ENGINE], app[REPLY_OUTBOX])
     app[MESSENGER] = channel
     app[SENDERS][CHANNEL] = channel.sender
     app.router.add_get(WEBHOOK_PATH, verify)

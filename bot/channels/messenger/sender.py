@@ -71,8 +71,16 @@ class MessengerSender:
             self._http = aiohttp.ClientSession(timeout=HTTP_TIMEOUT)
         return self._http
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> list[str]:
-        return [await self._send_with_retry(chat_id, message) for message in render(replies)]
+    async def send(self, chat_id: str, replies: Sequence[Reply], skip: int = 0) -> list[str]:
+        ids = []
+        messages = render(replies)
+        for index, message in enumerate(messages[skip:], start=skip):
+            try:
+                ids.append(await self._send_with_retry(chat_id, message))
+            except DeliveryError as error:
+                error.sent = index
+                raise
+        return ids
 
     async def typing(self, chat_id: str) -> None:
         """Best effort: a missing indicator is no reason to fail a turn."""

@@ -4,7 +4,7 @@
 `make_sender(settings)` sends outside any update (hand-offs, campaigns). Neither does
 anything without TELEGRAM_TOKEN. The parts: settings.py, updates.py (Update -> Incoming),
 render.py (Reply -> Bot API messages), sender.py (sending, error mapping, retries), admin.py
-(webhook registration and the command menu).
+(webhook registration and the command menu), polling.py (getUpdates without losing updates).
 """
 
 import asyncio
@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from telegram import Bot, ChatMember, Message, Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application, ContextTypes, TypeHandler, Updater
+from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.base import Channel, ChannelSetupError, Limits, ShareLink
+from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.render import MAX_TEXT, callback_data, render, split_text
 from bot.channels.telegram.sender import (
     NO_RETRY,
@@ -35,6 +36,7 @@ from bot.delivery import DeliveryError, Unreachable
 from bot.engine import DatabaseUnavailable, Engine
 from bot.logs import chat_ref
 from bot.messages import Incoming
+from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
 from storage.db import Database
@@ -63,7 +65,6 @@ WEBHOOK_PATH = "/webhook/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Edits and channel posts are not asked for at all; the adapter ignores them if they come anyway.
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
-POLL_TIMEOUT_SECONDS = 30
 
 
 def webhook_secret(settings: TelegramSettings) -> str:
@@ -99,26 +100,30 @@ class TelegramChannel:
         self,
         settings: TelegramSettings,
         engine: Engine,
+        outbox: ReplyOutbox,
         staff_chat_id: int | None = None,  # the staff group: its every message goes in
         retry: RetryPolicy | None = None,
     ):
         assert settings.token, "TELEGRAM_TOKEN is not set"
         self.settings = settings
         self.engine = engine
+        self.outbox = outbox  # replies Telegram refuses for a moment are kept there
         self.staff_chat_id = staff_chat_id
         self.retry = retry or TELEGRAM_RETRY  # tests swap in a recording sleep
         self.polling = False
+        self.poll_retry = RetryPolicy()  # waits between polls while updates are kept
         self.application = (
             Application.builder()
             .token(settings.token)
             .base_url(settings.api_url)
             .base_file_url(file_url(settings.api_url))
-            .updater(None)  # webhook updates come through aiohttp; polling adds one at start
+            .updater(None)  # webhook updates come through aiohttp; polling.py fetches the rest
             .build()
         )
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
-        self._updater: Updater | None = None
+        self._poller: Poller | None = None
+        self._polling: asyncio.Task[None] | None = None
         self._kept: set[int] = set()  # updates to be delivered again (the database was down)
 
     @property
@@ -142,22 +147,18 @@ class TelegramChannel:
             ) from None
         await self.application.start()
         if self.polling:
-            self._updater = Updater(self.bot, self.application.update_queue)
-            await self._updater.initialize()
-            # Removes any webhook first: Telegram delivers one way at a time.
-            await self._updater.start_polling(
-                timeout=POLL_TIMEOUT_SECONDS, allowed_updates=ALLOWED_UPDATES
-            )
+            self._poller = Poller(self.bot, self.process_update, ALLOWED_UPDATES, self.poll_retry)
+            self._polling = asyncio.create_task(self._poller.run())
             log.info("telegram: polling as @%s", self.bot.username)
         else:
             log.info("telegram: webhook %s ready for @%s", WEBHOOK_PATH, self.bot.username)
 
     async def stop(self) -> None:
-        if self._updater is not None:
-            if self._updater.running:
-                await self._updater.stop()
-            await self._updater.shutdown()
-            self._updater = None
+        if self._polling is not None and self._poller is not None:
+            self._polling.cancel()
+            await asyncio.gather(self._polling, return_exceptions=True)
+            await self._poller.confirm()
+            self._polling = self._poller = None
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -172,6 +173,10 @@ class TelegramChannel:
         except Exception:
             log.exception("telegram: unreadable update %s", data.get("update_id"))
             return True
+        return await self.process_update(update)
+
+    async def process_update(self, update: Update) -> bool:
+        """As `process`, for an update already read (polling)."""
         try:
             await self.application.process_update(update)
         except Exception:
@@ -200,13 +205,13 @@ class TelegramChannel:
             else:
                 replies = await self._handle(incoming)
         except DatabaseUnavailable:
-            self._kept.add(update.update_id)  # the webhook asks Telegram to deliver it again
+            self._kept.add(update.update_id)  # delivered again: after a 503, or polled again
             return
         if incoming is None or not replies:
             return
         sender = TelegramSender(self.bot, self.retry)
         try:
-            await sender.send(incoming.chat_id, replies)
+            await self.outbox.send(sender, incoming.chat_id, replies)
         except Unreachable:
             log.info("%s unreachable, marked", chat_ref("telegram", incoming.chat_id))
             await self._mark_unreachable(incoming.chat_id)
@@ -220,8 +225,8 @@ class TelegramChannel:
                 log.exception("telegram: update %s: fallback not delivered", update.update_id)
 
     async def _handle(self, incoming: Incoming) -> list:
-        # Webhook updates come again after a non-2xx answer; polled ones would be lost.
-        return await self.engine.handle(incoming, keep_if_unavailable=not self.polling)
+        # Webhook updates come again after a non-2xx answer, polled ones at the same offset.
+        return await self.engine.handle(incoming, keep_if_unavailable=True)
 
     async def _on_membership(self, update: Update) -> None:
         change = update.my_chat_member
@@ -287,13 +292,15 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    from bot.app import ENGINE, SENDERS, SETTINGS
+    from bot.app import ENGINE, REPLY_OUTBOX, SENDERS, SETTINGS
 
     settings = telegram_settings()
     if not settings.token:
         return
     hide_token_from_logs()
-    channel = TelegramChannel(settings, app[ENGINE], app[SETTINGS].telegram_staff_chat_id)
+    channel = TelegramChannel(
+        settings, app[ENGINE], app[REPLY_OUTBOX], app[SETTINGS].telegram_staff_chat_id
+    )
     app[CHANNEL] = channel
     app[SENDERS][CHANNEL_NAME] = TelegramSender(channel.bot)
     app.router.add_post(WEBHOOK_PATH, webhook)

@@ -77,6 +77,8 @@ async def call_with_retry(action: Callable[[], Awaitable[T]], policy: RetryPolic
                 raise
             log.info("telegram 429: waiting %.0fs (attempt %d)", error.retry_after, attempt)
             await policy.sleep(error.retry_after)
+        except MaybeDelivered:
+            raise  # it may have arrived: a second copy is worse than a late one
         except TemporaryFailure as error:
             if attempt == policy.attempts:
                 raise
@@ -97,15 +99,21 @@ class TelegramSender:
         self._owns_bot = owns_bot
         self._started = False
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> list[str]:
+    async def send(self, chat_id: str, replies: Sequence[Reply], skip: int = 0) -> list[str]:
         # Render everything first: a reply Telegram cannot show fails before anything is sent.
         messages = [message for reply in replies for message in render(reply)]
         if self._owns_bot and not self._started:
             await call_with_retry(self.bot.initialize, self.retry)
             self._started = True
         ids = []
-        for message in messages:
-            sent = await call_with_retry(lambda m=message: self._deliver(chat_id, m), self.retry)
+        for index, message in enumerate(messages[skip:], start=skip):
+            try:
+                sent = await call_with_retry(
+                    lambda m=message: self._deliver(chat_id, m), self.retry
+                )
+            except DeliveryError as error:
+                error.sent = index
+                raise
             ids.append(str(sent.message_id))
         return ids
 

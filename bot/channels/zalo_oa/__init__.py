@@ -33,6 +33,7 @@ from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
 from bot.logs import chat_ref
 from bot.messages import Reply
+from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
 from storage.db import Database
@@ -60,6 +61,7 @@ class ZaloOAChannel:
     settings: ZaloOASettings
     engine: Engine
     sender: ZaloOASender
+    outbox: ReplyOutbox  # replies Zalo refuses for a moment are kept there
     clock: Clock = utc_now
     inbox: Inbox = field(init=False)
 
@@ -101,7 +103,7 @@ class ZaloOAChannel:
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
         try:
-            await self.sender.send(chat_id, replies)
+            await self.outbox.send(self.sender, chat_id, replies)
         except Unreachable as error:
             log.info("%s unreachable (%s), marked", chat_ref("zalo", chat_id), error.reason)
             await self._mark_unreachable(chat_id)
@@ -156,7 +158,7 @@ def _add_verifier(app: web.Application, code: str) -> None:
 
 
 def setup(app: web.Application) -> None:
-    from bot.app import ENGINE, SENDERS
+    from bot.app import ENGINE, REPLY_OUTBOX, SENDERS
 
     settings = zalo_oa_settings()
     if settings.verifier_code:
@@ -165,7 +167,7 @@ def setup(app: web.Application) -> None:
         return
     engine = app[ENGINE]
     sender = ZaloOASender(settings, engine.database, RetryPolicy())
-    channel = ZaloOAChannel(settings, engine, sender)
+    channel = ZaloOAChannel(settings, engine, sender, app[REPLY_OUTBOX])
     app[ZALO_OA] = channel
     app[SENDERS][CHANNEL] = sender
     app.router.add_post(WEBHOOK_PATH, webhook)

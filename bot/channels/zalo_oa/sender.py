@@ -11,9 +11,15 @@ from bot.channels.http import Clock, HttpHolder, call_json, utc_now
 from bot.channels.retry import NO_RETRY, RetryPolicy
 from bot.channels.zalo_oa.events import CHANNEL
 from bot.channels.zalo_oa.oauth import OAuthClient, TokenManager
-from bot.channels.zalo_oa.render import message_json, render
+from bot.channels.zalo_oa.render import Outgoing, message_json, render
 from bot.channels.zalo_oa.settings import ZaloOASettings
-from bot.delivery import DeliveryError, RateLimited, TemporaryFailure, Unreachable
+from bot.delivery import (
+    DeliveryError,
+    MaybeDelivered,
+    RateLimited,
+    TemporaryFailure,
+    Unreachable,
+)
 from bot.messages import Reply
 from storage.db import Database
 
@@ -53,20 +59,27 @@ class ZaloOASender:
     def api(self) -> str:
         return self.settings.api_url.rstrip("/")
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> list[str]:
+    async def send(self, chat_id: str, replies: Sequence[Reply], skip: int = 0) -> list[str]:
         messages = render(replies)  # a reply Zalo cannot show fails before anything is sent
         ids = []
-        for message in messages:
-            attachment_id = None
-            if message.image and not message.image.startswith(("https://", "http://")):
-                attachment_id = await self._upload(message.image)
-            body = {
-                "recipient": {"user_id": chat_id},
-                "message": message_json(message, attachment_id),
-            }
-            data = await self._call_with_retry("/v3.0/oa/message/cs", json=body, user=chat_id)
+        for index, message in enumerate(messages[skip:], start=skip):
+            try:
+                data = await self._send_one(chat_id, message)
+            except DeliveryError as error:
+                error.sent = index
+                raise
             ids.append(str((data.get("data") or {}).get("message_id", "")))
         return ids
+
+    async def _send_one(self, chat_id: str, message: Outgoing) -> dict[str, Any]:
+        attachment_id = None
+        if message.image and not message.image.startswith(("https://", "http://")):
+            try:
+                attachment_id = await self._upload(message.image)
+            except MaybeDelivered as error:  # only the upload: the message itself never left
+                raise TemporaryFailure(str(error)) from error
+        body = {"recipient": {"user_id": chat_id}, "message": message_json(message, attachment_id)}
+        return await self._call_with_retry("/v3.0/oa/message/cs", json=body, user=chat_id)
 
     async def _upload(self, path: str) -> str:
         if path not in self._uploads:
@@ -81,6 +94,8 @@ class ZaloOASender:
         for attempt in range(1, self.retry.attempts + 1):
             try:
                 return await self._call(path, user, **kwargs)
+            except MaybeDelivered:
+                raise  # it may have arrived: a second copy is worse than a late one
             except (RateLimited, TemporaryFailure) as error:
                 if attempt == self.retry.attempts:
                     raise
