@@ -92,7 +92,7 @@ def _target_issues(targets: Any) -> list[Issue]:
     for key, value in targets.items():
         where = f"targets.{key}"
         if key not in TARGETS:
-            issues.append(Issue("targets", f"unknown target '{key}' (known: {', '.join(TARGETS)})",
+            issues.append(Issue(where, f"unknown target '{key}' (known: {', '.join(TARGETS)})",
                                 f"Không có chỉ tiêu “{key}”."))  # fmt: skip
         elif isinstance(value, bool) or not isinstance(value, int | float):
             issues.append(Issue(where, f"target '{key}': '{value}' is not a number",

@@ -1,0 +1,164 @@
+"""The commune profile edited from /staff/settings: the rules of `troly content check` beside
+each field, nothing written when a field is wrong, CSRF, admins only, the audit log, the file
+still passing `troly content check` afterwards, and the bot answering with the new values
+without a restart. Also the guide page per channel and the report's targets."""
+
+import re
+import shutil
+from html import unescape
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot import actions
+from bot.app import create_app
+from bot.engine import Engine
+from bot.library import load_library
+from bot.settings import Settings
+from storage.db import Database
+from storage.models import AuditEvent
+from tests.conftest import FULL_LIBRARY
+from tests.console_helpers import add_account, csrf_in, login
+from tests.test_console_outreach import troly
+
+HOTLINE = "0296 3 800 123"  # the example profile's
+NEW_HOTLINE = "0296 3 811 999"
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """The example library in a folder of the test's own: the settings page writes into it."""
+    folder = tmp_path / "content"
+    shutil.copytree(FULL_LIBRARY, folder, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return folder
+
+
+@pytest.fixture
+def full_engine(sqlite_database: Database, content: Path) -> Engine:
+    return Engine(load_library(content), sqlite_database)
+
+
+@pytest.fixture
+async def admin(aiohttp_client, full_engine: Engine, content: Path):
+    settings = Settings(database_url=full_engine.database.url, content_dir=content)
+    client = await aiohttp_client(create_app(settings, full_engine))
+    await add_account(full_engine.database, "lan", "admin", "Trần Thị Lan")
+    await login(client, "lan")
+    return client
+
+
+def form_of(page: str) -> dict[str, str]:
+    """The profile form's fields as the page fills them (a browser would send them back)."""
+    form = page.split('action="/staff/settings/profile"', 1)[1].split("</form>", 1)[0]
+    inputs = re.findall(r'<input[^>]* name="([^"]+)" value="([^"]*)"', form)
+    fields = {name: unescape(value) for name, value in inputs}
+    for name, text in re.findall(r'<textarea[^>]* name="([^"]+)"[^>]*>([^<]*)</textarea>', form):
+        fields[name] = unescape(text)
+    return fields
+
+
+async def chat(client, **body: str) -> str:
+    response = await client.post("/api/chat", json={"session": "settings-test", **body})
+    assert response.status == 200
+    return "\n".join(r["text"] for r in (await response.json())["replies"])
+
+
+async def test_an_invalid_profile_is_refused_beside_its_fields_and_nothing_is_written(
+    admin, full_engine: Engine, content: Path
+) -> None:
+    before = (content / "profile.yaml").read_bytes()
+    page = await (await admin.get("/staff/settings")).text()
+    fields = form_of(page)
+    assert fields["hotline"] == HOTLINE and "Ấp Bình Phú" in fields["villages"]
+    assert fields["targets.satisfaction_percent"] == "95"
+    fields.update({
+        "hotline": "gọi anh Bình", "centre_name": "",
+        "villages": "Ấp Hòa Thạnh\nẤp Hòa Long\nấp hòa long",
+        "targets.satisfaction_percent": "150", "targets.in_person_people": "nhiều",
+    })  # fmt: skip
+    response = await admin.post("/staff/settings/profile", data=fields, allow_redirects=False)
+    assert response.status == 422
+    shown = unescape(await response.text())
+    assert "Chưa lưu" in shown
+    for field, message in [
+        ("hotline", "Chỉ gồm chữ số"),
+        ("centre_name", "Không được để trống."),
+        ("villages", "“ấp hòa long” bị ghi hai lần."),
+        ("targets-satisfaction_percent", "lớn hơn 0 và không quá 100"),
+        ("targets-in_person_people", "Nhập một số"),
+    ]:
+        error = re.search(rf'id="err-{field}">(.*?)</ul>', shown, re.S)
+        assert error and message in error.group(1), field
+    # What was typed is still in the form, to correct.
+    assert 'value="gọi anh Bình"' in shown and 'value="150"' in shown
+    assert (content / "profile.yaml").read_bytes() == before
+    assert full_engine.library.profile["hotline"] == HOTLINE
+    async with full_engine.database.session() as session:
+        assert (await session.execute(select(AuditEvent).where(
+            AuditEvent.action == "profile_edit"))).first() is None  # fmt: skip
+
+
+async def test_a_saved_profile_is_what_the_bot_answers_and_content_check_passes(
+    admin, full_engine: Engine, content: Path, tmp_path: Path
+) -> None:
+    assert HOTLINE in await chat(admin, action=actions.guide_step("lien-he-trung-tam", 3))
+    fields = form_of(await (await admin.get("/staff/settings")).text())
+    fields.update({
+        "hotline": NEW_HOTLINE,
+        "address": "Số 9 đường Mới, ấp Hòa Long, xã Hòa An, tỉnh An Giang",
+        "villages": fields["villages"] + "\nẤp Tân Lợi",
+        "targets.satisfaction_percent": "90,5", "targets.sessions": "3000",
+        "targets.in_person_people": "",
+    })  # fmt: skip
+    csrf = fields.pop("csrf")
+    forged = await admin.post("/staff/settings/profile", data={**fields, "csrf": "forged"})
+    assert forged.status == 403
+    response = await admin.post(
+        "/staff/settings/profile", data={**fields, "csrf": csrf}, allow_redirects=False
+    )
+    assert response.status == 303 and response.headers["Location"].startswith("/staff/settings")
+    saved = await (await admin.get(response.headers["Location"])).text()
+    assert "Đã lưu" in saved and f'value="{NEW_HOTLINE}"' in saved
+
+    # The file: the new values, every comment kept, and `troly content check` passes on it.
+    text = (content / "profile.yaml").read_text(encoding="utf-8")
+    assert f"hotline: {NEW_HOTLINE}" in text and "Ấp Tân Lợi" in text
+    assert text.startswith("# VÍ DỤ / EXAMPLE")
+    assert "satisfaction_percent: 90.5  # người dân hài lòng" in text
+    assert "in_person_people" not in text and "sessions: 3000" in text
+    check = troly(full_engine, tmp_path, "content", "check", env={"CONTENT_DIR": str(content)})
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    # The bot answers with the new values at once, without a restart: the web chat, and the
+    # contact guide's hotline step.
+    assert NEW_HOTLINE in await chat(admin, action=actions.guide_step("lien-he-trung-tam", 3))
+    assert "Số 9 đường Mới" in await chat(admin, text="#60")
+    assert full_engine.library.profile["targets"] == {
+        "in_person_online_percent": 80, "satisfaction_percent": 90.5,
+        "tickets_on_time_percent": 100, "sessions": 3000,
+    }  # fmt: skip
+
+    async with full_engine.database.session() as session:
+        row = (await session.execute(select(AuditEvent).where(
+            AuditEvent.action == "profile_edit"))).scalar_one()  # fmt: skip
+    assert row.actor == "Trần Thị Lan" and row.target == "profile"
+    assert row.detail == "address, hotline, villages, targets"
+
+
+async def test_only_admins_see_or_change_the_profile(
+    admin, aiohttp_client, full_engine: Engine, content: Path
+) -> None:
+    before = (content / "profile.yaml").read_bytes()
+    fields = form_of(await (await admin.get("/staff/settings")).text())
+    for role in ("staff", "volunteer"):
+        other = await aiohttp_client(admin.server)
+        await add_account(full_engine.database, role, role)
+        await login(other, role)
+        assert (await other.get("/staff/settings")).status == 403
+        home = "/staff/me" if role == "volunteer" else "/staff/"
+        token = csrf_in(await (await other.get(home)).text())
+        data = {**fields, "csrf": token, "hotline": NEW_HOTLINE}
+        posted = await other.post("/staff/settings/profile", data=data)
+        assert posted.status == 403
+    assert (content / "profile.yaml").read_bytes() == before
