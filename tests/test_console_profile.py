@@ -162,3 +162,78 @@ async def test_only_admins_see_or_change_the_profile(
         posted = await other.post("/staff/settings/profile", data=data)
         assert posted.status == 403
     assert (content / "profile.yaml").read_bytes() == before
+
+
+CHANNEL_ENV = {
+    "MESSENGER_PAGE_TOKEN": "page-token", "MESSENGER_APP_SECRET": "app-secret",
+    "MESSENGER_VERIFY_TOKEN": "verify", "MESSENGER_API_URL": "http://127.0.0.1:9",
+}  # fmt: skip
+TEXT = re.compile(r'<span class="text">(.*?)</span>', re.S)
+BUTTONS = re.compile(r'<span class="chat-buttons">(.*?)</span></span>', re.S)
+
+
+@pytest.fixture
+def every_channel(monkeypatch: pytest.MonkeyPatch, full_engine: Engine, content: Path):
+    """Settings with Zalo OA, the Zalo Bot and Messenger configured (nothing is sent here)."""
+    from bot.channels.messenger.settings import messenger_settings
+
+    for name, value in CHANNEL_ENV.items():
+        monkeypatch.setenv(name, value)
+    messenger_settings.cache_clear()
+    yield Settings(database_url=full_engine.database.url, content_dir=content,
+                   zalo_app_id="1", zalo_app_secret="s", zalo_oa_secret_key="k",
+                   zalo_bot_token="1:bot")  # fmt: skip
+    monkeypatch.undo()
+    messenger_settings.cache_clear()
+
+
+async def test_a_guide_as_each_channel_shows_it(
+    aiohttp_client, full_engine: Engine, every_channel: Settings
+) -> None:
+    from bot.channels.base import get_channel
+    from handlers.guides import step_replies
+
+    client = await aiohttp_client(create_app(every_channel, full_engine))
+    await add_account(full_engine.database, "binh", "staff")
+    await login(client, "binh")
+    guide = full_engine.library.guides["vneid-cai-dat"]
+    page = await (await client.get(f"/staff/guides/{guide.id}")).text()
+    # Kept: the source, the code, the checked date, the opens and the rating.
+    assert guide.source in unescape(page) and f"#{guide.code}" in page
+    assert "Kiểm tra lần cuối" in page and 'id="fig-opened"' in page and "hài lòng" in page
+    switch = re.findall(r'href="/staff/guides/vneid-cai-dat\?channel=(\w+)#seen"', page)
+    assert switch == ["web", "messenger", "zalo", "zalo_bot"]  # Telegram is not configured
+    assert 'data-channel="web"' in page
+
+    last = len(guide.steps)
+    for name in switch:
+        channel = get_channel(name)
+        shown = await (await client.get(f"/staff/guides/{guide.id}?channel={name}")).text()
+        assert f'data-channel="{name}"' in shown
+        expected = [m for n in range(1, last + 1)
+                    for m in channel.show(step_replies(full_engine.library, guide, n))]  # fmt: skip
+        assert [unescape(t) for t in TEXT.findall(shown)] == [m.text for m in expected], name
+        labels = [re.findall(r'class="chat-button">([^<]*)</', b + "</")
+                  for b in BUTTONS.findall(shown)]  # fmt: skip
+        assert [[unescape(x) for x in b] for b in labels] == [list(m.buttons) for m in expected
+                                                              if m.buttons]  # fmt: skip
+        for message in expected:
+            assert len(message.text) <= channel.limits.text_chars
+            assert all(len(b) <= channel.limits.button_label_chars for b in message.buttons)
+            assert len(message.buttons) <= channel.limits.buttons
+
+    # What differs between them, as a citizen would notice: the Zalo Bot has no buttons, so the
+    # choices are numbered lines to type; Messenger cuts a long guide title to 20 characters.
+    zalo_bot = await (await client.get(f"/staff/guides/{guide.id}?channel=zalo_bot")).text()
+    assert 'class="chat-button"' not in zalo_bot and "  1. " in unescape(zalo_bot)
+    assert "không có nút" in zalo_bot
+    web = await (await client.get(f"/staff/guides/{guide.id}?channel=web")).text()
+    related = [full_engine.library.guides[r].title for r in guide.related]
+    assert all(title in unescape(web) for title in related)
+    messenger = unescape(
+        await (await client.get(f"/staff/guides/{guide.id}?channel=messenger")).text()
+    )
+    assert any(len(t) > 20 and t[:19] + "…" in messenger for t in related)
+    # An unknown channel shows the web.
+    assert 'data-channel="web"' in await (await client.get(
+        f"/staff/guides/{guide.id}?channel=nope")).text()  # fmt: skip

@@ -3,11 +3,12 @@
 import json
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits
+from bot.channels.base import Channel, Limits, Shown
 from bot.engine import DatabaseUnavailable
 from bot.messages import Incoming, Reply
 from bot.ratelimit import Limiter, client_address, make_limiter
@@ -151,6 +152,11 @@ class Web(Channel):
 
     def configured(self, settings: Settings) -> bool:
         return True  # the web chat always runs: it needs no token
+
+    def show(self, replies: Sequence[Reply]) -> list[Shown]:
+        rendered = [render(r) for r in replies]
+        return [Shown(r["text"], tuple(b["label"] for b in r["buttons"]), r.get("image"))
+                for r in rendered]  # fmt: skip
 
     def rate(self, settings: Settings) -> float:
         return 0.0

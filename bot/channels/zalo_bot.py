@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits
+from bot.channels.base import Channel, Limits, Shown
 from bot.channels.http import Clock, HttpHolder, call_json, utc_now
 from bot.channels.inbox import Inbox
 from bot.channels.retry import NO_RETRY, RetryPolicy
@@ -399,6 +399,9 @@ class ZaloBot(Channel):
 
     def configured(self, settings: Settings) -> bool:
         return configured(settings)
+
+    def show(self, replies: Sequence[Reply]) -> list[Shown]:
+        return [Shown(m.text, (), m.photo) for m in render(replies)]
 
     def rate(self, settings: Settings) -> float:
         return settings.campaign_zalo_rate
