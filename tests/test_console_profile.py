@@ -237,3 +237,94 @@ async def test_a_guide_as_each_channel_shows_it(
     # An unknown channel shows the web.
     assert 'data-channel="web"' in await (await client.get(
         f"/staff/guides/{guide.id}?channel=nope")).text()  # fmt: skip
+
+
+# --- in real Chromium, 1280x800 and 360x740, screenshots into tests/screenshots/ ---------------
+
+
+@pytest.fixture(params=["desktop", "phone"])
+async def console(request, aiohttp_server, aiohttp_client, full_engine: Engine,
+                  every_channel: Settings, browser):  # fmt: skip
+    from tests.console_helpers import SECRET
+    from tests.fake_telegram import FakeTelegram
+    from tests.test_console_browser import Console
+
+    async with FakeTelegram() as telegram:
+        settings = every_channel.model_copy(update={
+            "telegram_token": telegram.token, "telegram_api_url": telegram.base_url,
+            "telegram_secret": SECRET,
+        })  # fmt: skip
+        server = await aiohttp_server(create_app(settings, full_engine))
+        http = await aiohttp_client(server)
+        await add_account(full_engine.database, "lan", "admin", "Trần Thị Lan")
+        yield Console(server, http, browser, request.param)
+
+
+async def test_targets_guides_per_channel_and_profile_editing_in_a_browser(
+    console, full_engine: Engine, content: Path
+) -> None:
+    from playwright.async_api import expect
+
+    from tests.test_reports import seed
+
+    await seed(full_engine.database)
+    page = await console.new_page()
+    await console.log_in(page, "lan")
+
+    # Reports: the year so far beside each target of the profile.
+    await page.goto(console.url("/staff/reports?kind=month&period=2026-11"))
+    targets = page.locator("#targets")
+    await expect(targets.locator("tbody tr")).to_have_count(4)
+    await expect(targets.locator('[data-target="satisfaction_percent"] .verdict')).to_have_text(
+        "⏳ Chưa đạt"
+    )
+    await expect(targets).to_contain_text("Từ đầu năm 2026 (01/01 – 30/11/2026)")
+    await targets.scroll_into_view_if_needed()
+    await console.shot(page, "reports-targets")
+
+    # A guide as each channel shows it, switched by links.
+    await page.goto(console.url("/staff/guides/vneid-cai-dat"))
+    tabs = page.locator(".channel-tabs a")
+    await expect(tabs).to_have_count(5)
+    for label, name in [("Web", "web"), ("Messenger", "messenger"), ("Telegram", "telegram"),
+                        ("Zalo OA", "zalo"), ("Zalo Bot", "zalo_bot")]:  # fmt: skip
+        await tabs.filter(has_text=label).click()
+        await expect(page.locator(f'ol.seen[data-channel="{name}"]')).to_be_visible()
+        await expect(page.locator(".seen-step")).to_have_count(5)
+        await expect(tabs.filter(has_text=label)).to_have_attribute("aria-current", "page")
+        await console.shot(page, f"guide-{name}")
+    await expect(page.locator(".chat-button")).to_have_count(0)  # the Zalo Bot: numbered lines
+    await expect(page.locator(".seen-step").first).to_contain_text("1. Tiếp")
+
+    # Settings: a wrong hotline and target are refused beside their fields, then corrected.
+    await page.goto(console.url("/staff/settings"))
+    await page.fill("#f-hotline", "gọi anh Bình")
+    await page.fill("#f-targets-satisfaction_percent", "150")
+    await page.get_by_role("button", name="Lưu thông tin").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Chưa lưu")
+    await expect(page.locator("#err-hotline")).to_contain_text("Chỉ gồm chữ số")
+    await expect(page.locator("#err-targets-satisfaction_percent")).to_contain_text("không quá 100")
+    await console.shot(page, "settings-error")
+    assert HOTLINE in (content / "profile.yaml").read_text(encoding="utf-8")
+    await page.fill("#f-hotline", NEW_HOTLINE)
+    await page.fill("#f-targets-satisfaction_percent", "50")
+    await page.get_by_role("button", name="Lưu thông tin").click()
+    await expect(page.get_by_role("status")).to_contain_text("Đã lưu")
+    await expect(page.locator("#f-hotline")).to_have_value(NEW_HOTLINE)
+    await console.shot(page, "settings-saved")
+
+    # The reports measure against the new target, and the web chat says the new hotline.
+    await page.goto(console.url("/staff/reports?kind=month&period=2026-11"))
+    await expect(page.locator('[data-target="satisfaction_percent"] .verdict')).to_have_text(
+        "✅ Đạt"
+    )
+    chat = await console.new_page()
+    await chat.goto(console.url("/"))
+    await chat.fill("#text", "#60")
+    await chat.press("#text", "Enter")
+    await expect(chat.locator(".msg.bot").last).to_contain_text("Bước 1/")
+    for step in (2, 3):
+        await chat.locator(".buttons").last.get_by_role("button", name="Tiếp").click()
+        await expect(chat.locator(".msg.bot").last).to_contain_text(f"Bước {step}/")
+    await expect(chat.locator(".msg.bot").last).to_contain_text(NEW_HOTLINE)
+    assert not console.csp_errors, console.csp_errors

@@ -17,6 +17,7 @@ from bot.surveys.report import survey_section
 from storage import report_figures as figures
 
 TOP_UNKNOWN = 20
+TARGETS_SHEET = "Chỉ tiêu năm"
 SATISFACTION_LEVELS = {1: "Rất hài lòng", 2: "Hài lòng", 3: "Chưa hài lòng"}
 OUTCOME_NAMES = {
     "self_served": "Tự làm được",
@@ -283,7 +284,7 @@ async def _year_so_far(session: AsyncSession, report: Report, targets: dict[str,
         if key in FIGURE_NAMES
     ]
     report.tables.insert(1, Table(
-        "Chỉ tiêu năm",
+        TARGETS_SHEET,
         ["Chỉ tiêu", "Chỉ tiêu năm", year.period.label, "Đánh giá"],
         [(t.name, t.target, "—" if t.value is None else t.value, "Đạt" if t.met else "Chưa đạt")
          for t in report.targets],
