@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
+import yaml
 from aiohttp import web
 
 from bot.app import SETTINGS
@@ -116,7 +117,12 @@ def _check(path: Path, changes: dict[str, Any]) -> tuple[str, Any, dict[str, lis
     """The new text, the library read with it, and the problems by field ("" for the rest):
     the profile's rules, then the whole library as `troly content check` reads it."""
     old_text = path.read_text(encoding="utf-8")
-    current = load_yaml(old_text)
+    try:
+        current = load_yaml(old_text)
+    except yaml.YAMLError as error:  # edited by hand since the server started
+        return old_text, None, {"": [f"{path}: malformed YAML: {error}"]}
+    if not isinstance(current, dict):
+        return old_text, None, {"": [f"{path}: the profile must be a mapping"]}
     profile = {k: v for k, v in {**current, **changes}.items() if v is not None}
     errors: dict[str, list[str]] = {}
     for issue in profile_issues(profile):
