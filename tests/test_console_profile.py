@@ -328,3 +328,14 @@ async def test_targets_guides_per_channel_and_profile_editing_in_a_browser(
         await expect(chat.locator(".msg.bot").last).to_contain_text(f"Bước {step}/")
     await expect(chat.locator(".msg.bot").last).to_contain_text(NEW_HOTLINE)
     assert not console.csp_errors, console.csp_errors
+
+
+async def test_a_profile_broken_by_hand_since_the_start_is_said_not_overwritten(
+    admin, content: Path
+) -> None:
+    fields = form_of(await (await admin.get("/staff/settings")).text())
+    broken = "commune_name: [unclosed\n"
+    (content / "profile.yaml").write_text(broken, encoding="utf-8")
+    response = await admin.post("/staff/settings/profile", data=fields)
+    assert response.status == 422 and "malformed YAML" in await response.text()
+    assert (content / "profile.yaml").read_text(encoding="utf-8") == broken
