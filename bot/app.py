@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", Engine)
 DATABASE = web.AppKey("database", Database)
-LIBRARY = web.AppKey("library", Library)
 # Senders of every configured channel, for messages that answer no incoming one.
 SENDERS = web.AppKey("senders", dict)
 # Citizens' replies a platform refused for a moment, sent again by a worker of this process.
@@ -41,7 +40,6 @@ def create_app(settings: Settings, engine: Engine | None = None) -> web.Applicat
     app = web.Application(client_max_size=256 * 1024, middlewares=[database_unavailable])
     app[SETTINGS] = settings
     app[ENGINE] = engine
-    app[LIBRARY] = engine.library
     app[DATABASE] = engine.database
     # The engine sends on its own too (hand-offs, ticket notices): it shares the app's senders.
     engine.settings = settings
@@ -85,5 +83,5 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception:
         log.exception("health check: database unreachable")
         return web.json_response({"status": "error", "database": "unreachable"}, status=503)
-    guides = len(request.app[LIBRARY].guides)
+    guides = len(request.app[ENGINE].library.guides)
     return web.json_response({"status": "ok", "guides": guides, "worker": os.getpid()})

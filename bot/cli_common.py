@@ -8,7 +8,8 @@ from typing import TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.library import ContentError, Library, load_library
+from bot.content_files import ContentError
+from bot.library import Library, load_library
 from bot.settings import Settings, get_settings
 
 T = TypeVar("T")

@@ -107,6 +107,12 @@ class Engine:
         self.matcher = Matcher.for_library(library)
         self._chat_locks = ChatLocks()
 
+    def use_library(self, library: Library) -> None:
+        """Answer from `library` from the next message on: the settings page changed the profile,
+        and the bot says the new hotline without a restart."""
+        self.matcher = Matcher.for_library(library)
+        self.library = library
+
     async def handle(self, incoming: Incoming, *, keep_if_unavailable: bool = False) -> Replies:
         """Always answers: a failure anywhere ends in a polite fallback, logged with context.
 

@@ -1,17 +1,18 @@
-"""Loads and validates content/: the only code that reads the library folder."""
+"""Loads and validates content/: the only code that reads the library folder (the files'
+reading machinery is bot/content_files.py, the commune profile's rules bot/profile.py)."""
 
 import re
-import string
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import content
+from bot.content_files import ContentError, Filler, Problem, Reader, key_line, placeholders
+from bot.profile import read_profile
 
 BUNDLED_CONTENT = Path(content.__file__).resolve().parent
 MAX_STEP_CHARS = 700  # one phone screen at a readable size
@@ -20,31 +21,6 @@ MAX_ALERT_CHARS = 600
 REVIEW_MONTHS = 6  # default age after which `content check` asks for a guide to be re-checked
 GUIDE_LINK = re.compile(r"\[([^\]]+)\]\(guide:([a-z0-9-]+)\)")
 GUIDE_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-PROFILE_REQUIRED = (
-    "commune_name",
-    "centre_name",
-    "province_name",
-    "address",
-    "opening_hours",
-    "hotline",
-    "contacts",
-)  # each channel's own profile fields (the OA id, the bot's name) are optional: see its share_link
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-class ContentError(Exception):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 @dataclass(frozen=True)
@@ -188,98 +164,6 @@ class AlertMeta(_Strict):
 # --- reading --------------------------------------------------------------
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """YAML that refuses a key written twice: plain YAML would silently keep the last one."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key '{key}' is written twice", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_StrictLoader)  # safe: _StrictLoader is a SafeLoader
-
-
-class _Reader:
-    """Collects every problem in the library instead of stopping at the first one."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.problems: list[Problem] = []
-        self.warnings: list[Problem] = []
-
-    def problem(self, path: Path, line: int, message: str) -> None:
-        self.problems.append(Problem(path, line, message))
-
-    def warn(self, path: Path, line: int, message: str) -> None:
-        self.warnings.append(Problem(path, line, f"warning: {message}"))
-
-    def yaml_file(self, path: Path) -> Any:
-        try:
-            return _load_yaml(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            self.problem(path, 1, "file is missing")
-        except yaml.YAMLError as exc:
-            self.problem(path, _yaml_line(exc), f"malformed YAML: {_yaml_reason(exc)}")
-        return None
-
-    def front_matter(self, path: Path) -> tuple[dict | None, str, int]:
-        """Split a Markdown file into (front matter, body, line number where the body starts)."""
-        text = path.read_text(encoding="utf-8")
-        lines = text.splitlines()
-        if not lines or lines[0].strip() != "---":
-            self.problem(path, 1, "missing front matter: the file must start with '---'")
-            return None, text, 1
-        try:
-            end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
-        except StopIteration:
-            self.problem(path, 1, "front matter is not closed with '---'")
-            return None, "", 1
-        try:
-            meta = _load_yaml("\n".join(lines[1:end]))
-        except yaml.YAMLError as exc:
-            self.problem(path, _yaml_line(exc) + 1, f"malformed YAML: {_yaml_reason(exc)}")
-            return None, "", end + 2
-        if not isinstance(meta, dict):
-            self.problem(path, 2, "front matter must be a mapping of fields")
-            return None, "", end + 2
-        return meta, "\n".join(lines[end + 1 :]), end + 2
-
-    def validated(self, schema: type[BaseModel], meta: dict, path: Path) -> Any:
-        try:
-            return schema.model_validate(meta)
-        except ValidationError as exc:
-            for err in exc.errors():
-                key = str(err["loc"][0]) if err["loc"] else ""
-                where = f"field '{key}'" if key else "front matter"
-                self.problem(path, _key_line(path, key), f"{where}: {err['msg']}")
-            return None
-
-
-def _yaml_line(exc: yaml.YAMLError) -> int:
-    mark = getattr(exc, "problem_mark", None)
-    return mark.line + 1 if mark else 1
-
-
-def _yaml_reason(exc: yaml.YAMLError) -> str:
-    return getattr(exc, "problem", None) or str(exc).splitlines()[0]
-
-
-def _key_line(path: Path, key: str) -> int:
-    if key:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if line.startswith(f"{key}:"):
-                return number
-    return 1
-
-
 def _split_steps(body: str, first_line: int) -> list[tuple[int, str, str]]:
     """Return (line, heading, text) per `## ` section; text before the first heading is ignored."""
     steps: list[tuple[int, str, list[str]]] = []
@@ -291,56 +175,7 @@ def _split_steps(body: str, first_line: int) -> list[tuple[int, str, str]]:
     return [(line, title, "\n".join(text)) for line, title, text in steps]
 
 
-def placeholders(text: str) -> set[str]:
-    """The `{names}` a text asks for; literal braces are written `{{` and `}}`."""
-    try:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-    except ValueError:
-        return {"<unbalanced brace>"}
-
-
-class _Filler:
-    """Fills profile placeholders and reports unknown ones with their line."""
-
-    def __init__(self, reader: _Reader, profile: dict[str, Any]):
-        self.reader = reader
-        self.values = {k: str(v) for k, v in profile.items() if isinstance(v, str | int)}
-        # A list (e.g. former_units) reads as one phrase: "xã A, xã B, xã C".
-        self.values.update(
-            {k: ", ".join(map(str, v)) for k, v in profile.items() if isinstance(v, list)}
-        )
-
-    def unknown(self, text: str, path: Path, line: int) -> set[str]:
-        unknown = placeholders(text) - set(self.values)
-        for name in sorted(unknown):
-            shown = name if name.startswith("<") else "{" + name + "}"
-            self.reader.problem(path, line, f"unknown placeholder {shown}")
-        return unknown
-
-    def __call__(self, text: str, path: Path, line: int) -> str:
-        return text if self.unknown(text, path, line) else text.format_map(self.values)
-
-    def lines(self, text: str, path: Path, first_line: int) -> str:
-        """Fill a multi-line text, reporting each problem on the line where it is."""
-        bad = [self.unknown(t, path, first_line + n) for n, t in enumerate(text.splitlines())]
-        return text if any(bad) else text.format_map(self.values)
-
-
-def _read_profile(reader: _Reader) -> dict[str, Any]:
-    path = reader.root / "profile.yaml"
-    profile = reader.yaml_file(path)
-    if profile is None:
-        return {}
-    if not isinstance(profile, dict):
-        reader.problem(path, 1, "the profile must be a mapping")
-        return {}
-    for key in PROFILE_REQUIRED:
-        if not str(profile.get(key) or "").strip():
-            reader.problem(path, 1, f"missing field '{key}'")
-    return profile
-
-
-def _read_topics(reader: _Reader) -> dict[str, Topic]:
+def _read_topics(reader: Reader) -> dict[str, Topic]:
     path = reader.root / "topics.yaml"
     raw = reader.yaml_file(path) or []
     topics: dict[str, Topic] = {}
@@ -354,7 +189,7 @@ def _read_topics(reader: _Reader) -> dict[str, Topic]:
     return topics
 
 
-def _read_texts(reader: _Reader, fill: _Filler) -> dict[str, str]:
+def _read_texts(reader: Reader, fill: Filler) -> dict[str, str]:
     """The bundled sentences, overridden by the library's own texts.yaml where it has one.
 
     A commune that changes two sentences writes only those two; new bot features bring
@@ -370,7 +205,7 @@ def _read_texts(reader: _Reader, fill: _Filler) -> dict[str, str]:
                 reader.problem(path, 1, "texts.yaml must map names to sentences")
             continue
         for key, value in raw.items():
-            line = _key_line(path, str(key))
+            line = key_line(path, str(key))
             # Runtime values such as {title} are filled later by Library.text, so only the
             # profile's placeholders are filled here; the rest must be declared runtime ones.
             runtime = {n for n in placeholders(str(value)) if n in RUNTIME_PLACEHOLDERS}
@@ -393,19 +228,19 @@ def months_before(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, 28))
 
 
-def _check_review(reader: _Reader, path: Path, checked: date | None, due_before: date) -> None:
+def _check_review(reader: Reader, path: Path, checked: date | None, due_before: date) -> None:
     if checked is None:
         reader.warn(path, 1, "no 'checked:' date: nobody has checked it against its sources")
     elif checked < due_before:
         reader.warn(
             path,
-            _key_line(path, "checked"),
+            key_line(path, "checked"),
             f"last checked {checked:%Y-%m-%d}, before {due_before:%Y-%m-%d}: check it again",
         )
 
 
 def _read_guides(
-    reader: _Reader, topics: dict[str, Topic], fill: _Filler, due_before: date
+    reader: Reader, topics: dict[str, Topic], fill: Filler, due_before: date
 ) -> dict[str, Guide]:
     guides: dict[str, Guide] = {}
     codes: dict[int, str] = {}
@@ -418,18 +253,18 @@ def _read_guides(
         if meta is None:
             continue
         if meta.id in guides:
-            reader.problem(path, _key_line(path, "id"), f"duplicate guide id '{meta.id}'")
+            reader.problem(path, key_line(path, "id"), f"duplicate guide id '{meta.id}'")
             continue
         if meta.code in codes:
             reader.problem(
                 path,
-                _key_line(path, "code"),
+                key_line(path, "code"),
                 f"code {meta.code} already used by '{codes[meta.code]}'",
             )
         if meta.topic not in topics:
-            reader.problem(path, _key_line(path, "topic"), f"unknown topic '{meta.topic}'")
+            reader.problem(path, key_line(path, "topic"), f"unknown topic '{meta.topic}'")
         for related in meta.related:
-            links.append((path, _key_line(path, "related"), related))
+            links.append((path, key_line(path, "related"), related))
         raw_steps = _split_steps(body, body_line)
         if not raw_steps:
             reader.problem(path, body_line, "a guide needs at least one '## ' step")
@@ -455,12 +290,12 @@ def _read_guides(
         guides[meta.id] = Guide(
             id=meta.id,
             code=meta.code,
-            title=fill(meta.title, path, _key_line(path, "title")),
+            title=fill(meta.title, path, key_line(path, "title")),
             topic=meta.topic,
-            summary=fill(meta.summary, path, _key_line(path, "summary")),
+            summary=fill(meta.summary, path, key_line(path, "summary")),
             # Filled too, so a guide can match the commune's own names (former_units).
-            keywords=tuple(fill(k, path, _key_line(path, "keywords")) for k in meta.keywords),
-            questions=tuple(fill(q, path, _key_line(path, "questions")) for q in meta.questions),
+            keywords=tuple(fill(k, path, key_line(path, "keywords")) for k in meta.keywords),
+            questions=tuple(fill(q, path, key_line(path, "questions")) for q in meta.questions),
             related=tuple(meta.related),
             updated=meta.updated,
             source=meta.source[0],
@@ -485,7 +320,7 @@ def _resolve_links(guide: Guide, guides: dict[str, Guide]) -> Guide:
     return Guide(**{**guide.__dict__, "steps": steps})
 
 
-def _read_alerts(reader: _Reader, fill: _Filler) -> dict[str, Alert]:
+def _read_alerts(reader: Reader, fill: Filler) -> dict[str, Alert]:
     alerts: dict[str, Alert] = {}
     for path in sorted((reader.root / "alerts").glob("*.md")):
         meta_raw, body, body_line = reader.front_matter(path)
@@ -495,7 +330,7 @@ def _read_alerts(reader: _Reader, fill: _Filler) -> dict[str, Alert]:
         if meta is None:
             continue
         if meta.id in alerts:
-            reader.problem(path, _key_line(path, "id"), f"duplicate alert id '{meta.id}'")
+            reader.problem(path, key_line(path, "id"), f"duplicate alert id '{meta.id}'")
             continue
         text = fill(body.strip(), path, body_line)
         if len(text) > MAX_ALERT_CHARS:
@@ -508,7 +343,7 @@ def _read_alerts(reader: _Reader, fill: _Filler) -> dict[str, Alert]:
     return alerts
 
 
-def _read_not_covered(reader: _Reader) -> list[NotCovered]:
+def _read_not_covered(reader: Reader) -> list[NotCovered]:
     path = reader.root / "not_covered.yaml"
     if not path.exists():
         return []
@@ -524,18 +359,22 @@ def _read_not_covered(reader: _Reader) -> list[NotCovered]:
 
 
 def read_library(
-    root: Path, review_months: int = REVIEW_MONTHS, today: date | None = None
+    root: Path,
+    review_months: int = REVIEW_MONTHS,
+    today: date | None = None,
+    profile_text: str | None = None,
 ) -> tuple[Library, list[Problem]]:
-    """Read everything, returning the library and every problem found on the way.
+    """Read everything, returning the library and every problem found on the way
+    (`profile_text`: that profile instead of profile.yaml's, to check a change before writing).
 
     Guides last checked more than `review_months` before `today` are `library.warnings`:
     worth a look, never a reason to stop serving the library."""
-    reader = _Reader(Path(root))
+    reader = Reader(Path(root))
     if not reader.root.is_dir():
         reader.problem(reader.root, 1, "content folder does not exist")
         return Library({}, {}, {}, {}, {}), reader.problems
-    profile = _read_profile(reader)
-    fill = _Filler(reader, profile)
+    profile = read_profile(reader, profile_text)
+    fill = Filler(reader, profile)
     topics = _read_topics(reader)
     texts = _read_texts(reader, fill)
     due_before = months_before(today or date.today(), review_months)

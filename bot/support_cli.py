@@ -290,7 +290,8 @@ def report_command(
         raise _fail(str(error)) from error
     library = None
     if settings.content_dir.exists():
-        from bot.library import ContentError, load_library
+        from bot.content_files import ContentError
+        from bot.library import load_library
 
         try:
             library = load_library(settings.content_dir)

@@ -1,7 +1,7 @@
 """Guide navigation: one step per message, next/back/repeat, related guides at the end."""
 
 from bot import actions
-from bot.library import Guide
+from bot.library import Guide, Library
 from bot.matcher import normalize
 from bot.messages import Button, Reply
 from handlers.menu import main_menu
@@ -14,30 +14,45 @@ REPEAT_WORDS = {"lap lai", "nhac lai", "doc lai", "xem lai", "lai"}
 
 def step_reply(turn: Turn, guide: Guide, number: int) -> Replies:
     """Show step `number` (1-based) and remember it as the place to continue from."""
-    total = len(guide.steps)
-    step = guide.steps[number - 1]
     turn.state.mode = "guide"
     turn.state.guide_id = guide.id
     turn.state.step = number
     turn.note(
-        "guide", guide_id=guide.id, step=number, outcome="finished" if number == total else None
+        "guide",
+        guide_id=guide.id,
+        step=number,
+        outcome="finished" if number == len(guide.steps) else None,
     )
-    heading = turn.text(
+    return step_replies(turn.library, guide, number)
+
+
+def step_replies(library: Library, guide: Guide, number: int) -> Replies:
+    """Step `number` as every citizen gets it, whatever the channel: the heading, the text, and
+    next, back, the related guides after the last step, the menu."""
+    total = len(guide.steps)
+    step = guide.steps[number - 1]
+    heading = library.text(
         "step_heading", title=guide.title, number=number, total=total, heading=step.title
     )
     buttons: list[Button] = []
     if number < total:
-        buttons.append(turn.button("btn_next", actions.guide_step(guide.id, number + 1)))
+        buttons.append(
+            Button(library.text("btn_next"), action=actions.guide_step(guide.id, number + 1))
+        )
     if number > 1:
-        buttons.append(turn.button("btn_back", actions.guide_step(guide.id, number - 1)))
+        buttons.append(
+            Button(library.text("btn_back"), action=actions.guide_step(guide.id, number - 1))
+        )
     if number == total:
-        related = [turn.library.guides[r] for r in guide.related if r in turn.library.guides]
+        related = [library.guides[r] for r in guide.related if r in library.guides]
         buttons.extend(Button(g.title, action=actions.guide_step(g.id)) for g in related)
-        done = turn.text("guide_done") + ("\n" + turn.text("related_prompt") if related else "")
+        done = library.text("guide_done") + (
+            "\n" + library.text("related_prompt") if related else ""
+        )
         body = f"{heading}\n\n{step.body}\n\n{done}"
     else:
         body = f"{heading}\n\n{step.body}"
-    buttons.append(turn.button("btn_menu", "menu"))
+    buttons.append(Button(library.text("btn_menu"), action="menu"))
     return [Reply(body, tuple(buttons))]
 
 

@@ -209,3 +209,27 @@ def test_content_stats_lists_guides_oldest_check_first(
     assert "never checked" in listing[0] and listing[0].endswith("vneid-kich-hoat")
     assert listing[1].startswith("  2020-01-15") and "vneid-cai-dat  due for review" in listing[1]
     assert listing[2].endswith("0 days  lua-dao-otp")
+
+
+def test_profile_fields_and_targets_are_checked_with_their_lines(library: Path) -> None:
+    profile = library / "profile.yaml"
+    edit(profile, 'hotline: "0296 3 800 123"', 'hotline: "gọi anh Bình"')
+    lines = [line for line in profile.read_text(encoding="utf-8").splitlines()
+             if not line.startswith("villages:")]  # fmt: skip
+    hotline = next(n for n, line in enumerate(lines, 1) if line.startswith("hotline:"))
+    profile.write_text(
+        "\n".join(lines) + "\nvillages: [Ấp A, Ấp A]\ntargets:\n  satisfaction_percent: 150\n"
+        "  online_dossiers: 80\n  in_person_people: nhiều\n",
+        encoding="utf-8",
+    )
+    end = len(lines)
+    code, output = check(library)
+    assert code == 1
+    for line, message in [
+        (hotline, "field 'hotline': 'gọi anh Bình' is not a phone number"),
+        (end + 1, "field 'villages': 'Ấp A' is written twice"),
+        (end + 3, "target 'satisfaction_percent' is a share: between 0 and 100"),
+        (end + 4, "unknown target 'online_dossiers'"),
+        (end + 5, "target 'in_person_people': 'nhiều' is not a number"),
+    ]:
+        assert f"profile.yaml:{line}: {message}" in output, output

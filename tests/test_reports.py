@@ -1,5 +1,6 @@
 """Reports on a seeded month: every figure checked against a hand count, the XLSX read back."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from openpyxl import load_workbook
@@ -135,6 +136,7 @@ async def test_a_seeded_month_matches_the_hand_count(
         "in_person": 3,
         "in_person_people": 23,
         "in_person_online": 2,
+        "in_person_online_percent": 66.7,
     }
     assert report.table("Theo kênh").rows == [("telegram", 2), ("web", 1), ("zalo_oa", 1)]
     assert sorted(report.table("Theo chủ đề").rows) == [("Cảnh báo lừa đảo", 2), ("VNeID", 2)]
@@ -205,3 +207,40 @@ def test_the_week_closes_on_friday_at_four() -> None:
         datetime(2026, 11, 26, tzinfo=LOCAL),
         datetime(2026, 12, 26, tzinfo=LOCAL),
     )
+
+
+async def test_the_year_so_far_against_the_profile_targets(
+    database: Database, full_library: Library
+) -> None:
+    await seed(database)
+    period = parse_period("month", "2026-11", datetime(2026, 12, 5, tzinfo=UTC), Settings())
+    async with database.session() as session:
+        report = await build_report(session, period, full_library)
+        # A centre whose targets the year has reached (a share and a count, both at the mark).
+        reached = replace(full_library, profile={
+            **full_library.profile, "targets": {"satisfaction_percent": 50, "sessions": 5},
+        })  # fmt: skip
+        easy = await build_report(session, period, reached)
+
+    assert report.year is not None and report.year.label == "Từ đầu năm 2026 (01/01 – 30/11/2026)"
+    # 1 January to 30 November: October's session, ticket and rating count as well.
+    assert {t.key: (t.value, t.target, t.met) for t in report.targets} == {
+        "in_person_online_percent": (66.7, 80, False),
+        "satisfaction_percent": (50.0, 95, False),
+        "tickets_on_time_percent": (25.0, 100, False),
+        "in_person_people": (23, 1200, False),
+    }
+    assert report.table("Chỉ tiêu năm").rows[1] == (
+        "Tỷ lệ hài lòng (%)", 95, 50.0, "Chưa đạt"
+    )  # fmt: skip
+    assert "- Tỷ lệ hài lòng (%): 50,0 / chỉ tiêu 95: chưa đạt" in report.summary
+    assert [(t.key, t.value, t.met) for t in easy.targets] == [
+        ("satisfaction_percent", 50.0, True), ("sessions", 5, True),
+    ]  # fmt: skip
+    assert "- Số lượt hỗ trợ qua Trợ lý: 5 / chỉ tiêu 5: đạt" in easy.summary
+    # A library without targets: no year, no sheet, the summary as before.
+    async with database.session() as session:
+        plain = await build_report(session, period, replace(full_library, profile={
+            k: v for k, v in full_library.profile.items() if k != "targets"
+        }))  # fmt: skip
+    assert plain.year is None and "Chỉ tiêu năm" not in [t.title for t in plain.tables]

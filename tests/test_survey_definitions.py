@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.library import ContentError
+from bot.content_files import ContentError
 from bot.surveys.definitions import load_surveys, read_surveys
 from tests.conftest import FIXTURE_LIBRARY, FULL_LIBRARY
 

@@ -9,6 +9,7 @@ fact fails when its module is imported (at start-up), not later in production.
 import importlib
 import pkgutil
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 
     from bot.delivery import Sender
     from bot.doctor import Check
+    from bot.messages import Reply
     from bot.settings import Settings
     from storage.db import Database
 
@@ -41,6 +43,16 @@ class ShareLink:
     channel: str
     url: str  # opens the bot (and the guide, where the platform carries a payload)
     text_to_type: str | None = None  # where it cannot: what to type as a first message
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One message as the platform shows it: its text, the labels of the buttons under it (as
+    the platform cuts them), an image."""
+
+    text: str
+    buttons: tuple[str, ...] = ()
+    image: str | None = None
 
 
 class Channel(ABC):
@@ -91,6 +103,12 @@ class Channel(ABC):
         survey, and who sent the person), or, where the platform cannot carry one, the chat
         with `typed`: what to type as a first message."""
         return None
+
+    @abstractmethod
+    def show(self, replies: "Sequence[Reply]") -> list[Shown]:
+        """What a person sees for a turn's replies, through the channel's own rendering (its
+        splitting, its button limits, numbered choices where it has no buttons): the console
+        shows staff a guide exactly so."""
 
     def enable_polling(self, app: "web.Application") -> None:
         raise NotImplementedError(f"{self.name} has no polling mode")

@@ -3,12 +3,13 @@
 import json
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits
+from bot.channels.base import Channel, Limits, Shown
 from bot.engine import DatabaseUnavailable
 from bot.messages import Incoming, Reply
 from bot.ratelimit import Limiter, client_address, make_limiter
@@ -74,7 +75,7 @@ def render(reply: Reply) -> dict:
 async def _too_fast(request: web.Request, session: str | None = None) -> web.Response | None:
     """429 with Retry-After and a kind line the page shows, when the bucket is empty: the
     client address's before anything is read, the chat session's once it is known."""
-    from bot.app import LIBRARY, SETTINGS
+    from bot.app import ENGINE, SETTINGS
 
     settings, limiter = request.app[SETTINGS], request.app[LIMITER]
     if session is None:
@@ -90,7 +91,7 @@ async def _too_fast(request: web.Request, session: str | None = None) -> web.Res
     wait = await limiter.take(key, per_minute, burst)
     if not wait:
         return None
-    text = request.app[LIBRARY].text("web_slow_down")
+    text = request.app[ENGINE].library.text("web_slow_down")
     return web.json_response(
         {"error": "too many messages", "replies": [{"text": text, "buttons": []}]},
         status=429,
@@ -99,7 +100,7 @@ async def _too_fast(request: web.Request, session: str | None = None) -> web.Res
 
 
 async def chat(request: web.Request) -> web.Response:
-    from bot.app import ENGINE, LIBRARY
+    from bot.app import ENGINE
 
     refused = await _too_fast(request)
     if refused is not None:
@@ -142,7 +143,7 @@ async def chat(request: web.Request) -> web.Response:
         # With an id the page can send the message again: keep it rather than apologise.
         replies = await request.app[ENGINE].handle(incoming, keep_if_unavailable=bool(message_id))
     except DatabaseUnavailable:
-        text = request.app[LIBRARY].text("web_retrying")
+        text = request.app[ENGINE].library.text("web_retrying")
         return web.json_response(
             {"retry": True, "replies": [{"text": text, "buttons": []}]},
             status=503,
@@ -160,6 +161,11 @@ class Web(Channel):
 
     def configured(self, settings: Settings) -> bool:
         return True  # the web chat always runs: it needs no token
+
+    def show(self, replies: Sequence[Reply]) -> list[Shown]:
+        rendered = [render(r) for r in replies]
+        return [Shown(r["text"], tuple(b["label"] for b in r["buttons"]), r.get("image"))
+                for r in rendered]  # fmt: skip
 
     def rate(self, settings: Settings) -> float:
         return 0.0

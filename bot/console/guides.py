@@ -1,5 +1,6 @@
-"""/staff/guides: the guide library as citizens get it, step by step, with its sources, the date
-it was last checked and how much it is used; "try a question" answers as `troly ask --json`."""
+"""/staff/guides: the guide library as citizens get it, step by step on each channel the centre
+runs (through that channel's own rendering), with its sources, the date it was last checked and
+how much it is used; "try a question" answers as `troly ask --json`."""
 
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -8,10 +9,13 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot.app import SETTINGS
+from bot.channels.base import Channel, Shown, all_channels
 from bot.console.pages import db, engine_of, form, see_other
 from bot.console.security import ADMIN, STAFF_ROLES, me, now, require
 from bot.library import Guide
 from bot.matcher import normalize
+from handlers.guides import step_replies
 from storage.audit import audit, latest
 from storage.console_stats import guide_usage
 from storage.report_figures import unknown_question_counts
@@ -128,6 +132,30 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class SeenStep:
+    number: int
+    messages: list[Shown]
+    problem: str = ""  # the channel refuses to send it as it is (its renderer says why)
+
+
+def _as_seen(request: web.Request, guide: Guide) -> tuple[list[Channel], Channel, list[SeenStep]]:
+    """The channels to switch between (the web first, then each the centre runs), the one asked
+    for, and every step as that channel renders it."""
+    settings = request.config_dict[SETTINGS]
+    channels = sorted((c for c in all_channels() if c.configured(settings)),
+                      key=lambda c: (c.name != "web", c.name))  # fmt: skip
+    chosen = next((c for c in channels if c.name == request.query.get("channel")), channels[0])
+    library = engine_of(request).library
+    steps = []
+    for number in range(1, len(guide.steps) + 1):
+        try:
+            steps.append(SeenStep(number, chosen.show(step_replies(library, guide, number))))
+        except ValueError as error:
+            steps.append(SeenStep(number, [], str(error)))
+    return channels, chosen, steps
+
+
 @require(*STAFF_ROLES)
 async def guide_page(request: web.Request) -> web.Response:
     library = engine_of(request).library
@@ -137,7 +165,11 @@ async def guide_page(request: web.Request) -> web.Response:
     usage = (await _usage(request)).get(guide.id)
     related = [library.guides[r] for r in guide.related if r in library.guides]
     topic = library.topics.get(guide.topic)
+    channels, chosen, steps = _as_seen(request, guide)
     context = {
+        "channels": channels,
+        "chosen": chosen,
+        "seen": steps,
         "guide": guide,
         "topic": topic,
         "usage": usage,

@@ -29,6 +29,7 @@ from bot.reports import (
     write_charts,
     write_xlsx,
 )
+from bot.reports.figures import TARGETS_SHEET
 from bot.reports.summary import FIGURE_NAMES
 from bot.settings import Settings
 from storage.audit import audit
@@ -108,11 +109,16 @@ async def _build(request: web.Request, period: Period) -> Report:
     """The report of a period, shared by this worker's pages for a few minutes: a month of a
     large commune takes a second or two to count, and the page needs two periods."""
 
+    library = engine_of(request).library
+
     async def build() -> Report:
         async with db(request) as session:
-            return await build_report(session, period, engine_of(request).library)
+            return await build_report(session, period, library)
 
-    return await _cached(request, f"report:{period.kind}:{period.start.isoformat()}", build)
+    # The targets in the key: a report built before an admin changed them is not reused.
+    targets = sorted((library.profile.get("targets") or {}).items())
+    key = f"report:{period.kind}:{period.start.isoformat()}:{targets}"
+    return await _cached(request, key, build)
 
 
 # Built reports and charts per database (so two apps in one process never share them), at most
@@ -164,6 +170,7 @@ async def reports_page(request: web.Request) -> web.Response:
         "report": report,
         "before": before,
         "rows": compare(report, before),
+        "targets_sheet": TARGETS_SHEET,  # shown in its own section above the tables
         "charts": list(zip(CHART_NAMES, charts, strict=True)),
         "kinds": KINDS,
         "problem": problem,

@@ -3,19 +3,21 @@
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.library import Library
 from bot.matcher import normalize
+from bot.profile import PERCENT_TARGETS
 from bot.reports.periods import Period
-from bot.reports.summary import figure_rows, summary_text
+from bot.reports.summary import FIGURE_NAMES, figure_rows, summary_text
 from bot.surveys.report import survey_section
 from storage import report_figures as figures
 
 TOP_UNKNOWN = 20
+TARGETS_SHEET = "Chỉ tiêu năm"
 SATISFACTION_LEVELS = {1: "Rất hài lòng", 2: "Hài lòng", 3: "Chưa hài lòng"}
 OUTCOME_NAMES = {
     "self_served": "Tự làm được",
@@ -32,6 +34,21 @@ class Table:
     rows: list[tuple[Any, ...]]
 
 
+@dataclass(frozen=True)
+class Target:
+    """One target of the profile and where the year stands against it."""
+
+    key: str  # the figure it is measured with
+    name: str
+    target: float
+    value: float | None  # None: nothing to measure yet (no rating, no ticket due)
+    percent: bool
+
+    @property
+    def met(self) -> bool:
+        return self.value is not None and self.value >= self.target
+
+
 @dataclass
 class Report:
     period: Period
@@ -40,6 +57,8 @@ class Report:
     daily: list[tuple[date, int]] = field(default_factory=list)
     topics: list[tuple[str, int]] = field(default_factory=list)
     summary: str = ""
+    year: Period | None = None  # 1 January to the end of the period, when targets are set
+    targets: list[Target] = field(default_factory=list)
 
     def table(self, title: str) -> Table:
         return next(t for t in self.tables if t.title == title)
@@ -60,6 +79,9 @@ async def build_report(
     await _tickets(session, report)
     await _in_person(session, report)
     report.tables.insert(0, Table("Tổng hợp", ["Chỉ tiêu", "Giá trị"], figure_rows(report)))
+    targets = (library.profile.get("targets") if library else None) or {}
+    if targets:
+        await _year_so_far(session, report, targets)
     report.summary = summary_text(report)
     report.summary += await survey_section(session, period.start, period.end, library)
     return report
@@ -228,7 +250,8 @@ async def _in_person(session: AsyncSession, report: Report) -> None:
             counts = table.setdefault(key, [0, 0])
             counts[0] += 1
             counts[1] += entry.people
-    report.figures.update(in_person=total, in_person_people=people, in_person_online=online)
+    report.figures.update(in_person=total, in_person_people=people, in_person_online=online,
+                          in_person_online_percent=_percent(online, total))  # fmt: skip
     headers = ["Số buổi", "Số người được hỗ trợ"]
     report.tables += [
         Table("Trực tiếp theo nơi", ["Nơi hỗ trợ", *headers],
@@ -236,3 +259,33 @@ async def _in_person(session: AsyncSession, report: Report) -> None:
         Table("Trực tiếp theo người", ["Người hỗ trợ", *headers],
               [(k, *v) for k, v in sorted(by_helper.items())]),
     ]  # fmt: skip
+
+
+def year_to(period: Period) -> Period:
+    """From 1 January (the centre's time) to the end of `period`: "the year so far"."""
+    last = period.last_day
+    start = datetime.combine(date(last.year, 1, 1), time(0), period.zone)
+    label = f"Từ đầu năm {last.year} ({start:%d/%m} – {last:%d/%m/%Y})"
+    return Period("year", label, start.astimezone(period.start.tzinfo), period.end, period.zone)
+
+
+async def _year_so_far(session: AsyncSession, report: Report, targets: dict[str, float]) -> None:
+    """The year so far against the profile's targets, counted as the report counts a period."""
+    year = Report(year_to(report.period))
+    sessions, rated, satisfied = await figures.session_totals(session, year.period.start,
+                                                              year.period.end)  # fmt: skip
+    year.figures.update(sessions=sessions, satisfaction_percent=_percent(satisfied, rated))
+    await _tickets(session, year)
+    await _in_person(session, year)
+    report.year = year.period
+    report.targets = [
+        Target(key, FIGURE_NAMES[key], goal, year.figures.get(key), key in PERCENT_TARGETS)
+        for key, goal in targets.items()
+        if key in FIGURE_NAMES
+    ]
+    report.tables.insert(1, Table(
+        TARGETS_SHEET,
+        ["Chỉ tiêu", "Chỉ tiêu năm", year.period.label, "Đánh giá"],
+        [(t.name, t.target, "—" if t.value is None else t.value, "Đạt" if t.met else "Chưa đạt")
+         for t in report.targets],
+    ))  # fmt: skip

@@ -22,6 +22,7 @@ FIGURE_NAMES = {
     "in_person": "Số buổi hỗ trợ trực tiếp",
     "in_person_people": "Số người được hỗ trợ trực tiếp",
     "in_person_online": "Hồ sơ nộp trực tuyến tại chỗ",
+    "in_person_online_percent": "Tỷ lệ hồ sơ nộp trực tuyến khi hỗ trợ trực tiếp (%)",
     "referred_by_volunteers": "Lượt do tình nguyện viên giới thiệu",
 }
 
@@ -61,4 +62,11 @@ def summary_text(report: "Report") -> str:
     if unknown:
         asked = "; ".join(f"“{text}” ({n})" for text, n in unknown)
         lines.append(f"- Câu hỏi chưa có hướng dẫn hay gặp: {asked}")
+    if report.year and report.targets:
+        lines.append(f"KẾT QUẢ SO VỚI CHỈ TIÊU NĂM – {report.year.label.upper()}")
+        lines += [
+            f"- {t.name}: {_number(t.value)} / chỉ tiêu {_number(t.target)}: "
+            + ("đạt" if t.met else "chưa đạt")
+            for t in report.targets
+        ]
     return "\n".join(lines)

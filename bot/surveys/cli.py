@@ -24,7 +24,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _survey(settings: Settings, survey_id: str) -> "Survey":
-    from bot.library import ContentError, load_library
+    from bot.content_files import ContentError
+    from bot.library import load_library
     from bot.surveys.definitions import load_surveys
 
     try:

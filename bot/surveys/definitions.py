@@ -17,7 +17,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bot.library import BUNDLED_CONTENT, ContentError, Problem
+from bot.content_files import ContentError, Problem
+from bot.library import BUNDLED_CONTENT
 
 ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 KINDS = ("single", "multi", "scale", "yesno", "number", "text", "village")

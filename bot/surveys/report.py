@@ -4,7 +4,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.library import ContentError, Library
+from bot.content_files import ContentError
+from bot.library import Library
 from bot.settings import get_settings
 from bot.surveys.definitions import load_surveys
 from bot.surveys.export import number_text

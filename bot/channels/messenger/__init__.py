@@ -8,14 +8,14 @@ sender.py (Send API and its errors), profile.py (`troly messenger setup`, `docto
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits, ShareLink
+from bot.channels.base import Channel, Limits, ShareLink, Shown
 from bot.channels.inbox import Inbox
 from bot.channels.messenger.events import CHANNEL, events, signature_ok, to_incoming
 from bot.channels.messenger.render import MAX_QUICK_REPLIES, MAX_TEXT, MAX_TITLE
@@ -25,6 +25,7 @@ from bot.channels.retry import RetryPolicy
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
 from bot.logs import chat_ref
+from bot.messages import Reply
 from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
@@ -133,6 +134,15 @@ class Messenger(Channel):
 
     def configured(self, settings: Settings) -> bool:
         return messenger_settings().configured
+
+    def show(self, replies: Sequence[Reply]) -> list[Shown]:
+        from bot.channels.messenger.render import render
+
+        return [
+            Shown(m.message.get("text", ""),
+                  tuple(q["title"] for q in m.message.get("quick_replies", ())), m.image)
+            for m in render(replies)
+        ]  # fmt: skip
 
     def rate(self, settings: Settings) -> float:
         return messenger_settings().campaign_rate

@@ -9,8 +9,9 @@ render.py (Reply -> Bot API messages), sender.py (sending, error mapping, retrie
 
 import asyncio
 import hashlib
+import html
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -18,7 +19,7 @@ from telegram import Bot, ChatMember, Message, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.channels.base import Channel, ChannelSetupError, Limits, ShareLink
+from bot.channels.base import Channel, ChannelSetupError, Limits, ShareLink, Shown
 from bot.channels.telegram.polling import Poller
 from bot.channels.telegram.render import MAX_TEXT, callback_data, render, split_text
 from bot.channels.telegram.sender import (
@@ -35,7 +36,7 @@ from bot.channels.webhook_auth import Refused, secret_json
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import DatabaseUnavailable, Engine
 from bot.logs import chat_ref
-from bot.messages import Incoming
+from bot.messages import Incoming, Reply
 from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
@@ -338,6 +339,15 @@ class Telegram(Channel):
 
     def configured(self, settings: Settings) -> bool:
         return bool(telegram_settings().token)
+
+    def show(self, replies: Sequence[Reply]) -> list[Shown]:
+        return [
+            Shown(html.unescape(message.html),
+                  tuple(b.text for row in (message.keyboard.inline_keyboard if message.keyboard
+                                           else ()) for b in row),
+                  str(message.photo) if message.photo else None)
+            for reply in replies for message in render(reply)
+        ]  # fmt: skip
 
     def rate(self, settings: Settings) -> float:
         return telegram_settings().campaign_rate

@@ -11,13 +11,13 @@ messages), sender.py (the Bot API and its errors), cli.py (`troly zalo bot-webho
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits
+from bot.channels.base import Channel, Limits, Shown
 from bot.channels.http import Clock, utc_now
 from bot.channels.inbox import Inbox
 from bot.channels.retry import RetryPolicy
@@ -29,6 +29,7 @@ from bot.channels.zalo_bot.settings import ZaloBotSettings, webhook_secret, zalo
 from bot.delivery import DeliveryError, TemporaryFailure, Unreachable
 from bot.engine import DatabaseUnavailable, Engine
 from bot.logs import chat_ref
+from bot.messages import Reply
 from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
@@ -219,6 +220,9 @@ class ZaloBot(Channel):
 
     def configured(self, settings: Settings) -> bool:
         return zalo_bot_settings().configured
+
+    def show(self, replies: Sequence[Reply]) -> list[Shown]:
+        return [Shown(m.text, (), m.photo) for m in render(replies)]
 
     def rate(self, settings: Settings) -> float:
         return settings.campaign_zalo_rate

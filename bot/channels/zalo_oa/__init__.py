@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits, ShareLink
+from bot.channels.base import Channel, Limits, ShareLink, Shown
 from bot.channels.http import Clock, utc_now
 from bot.channels.inbox import Inbox
 from bot.channels.retry import RetryPolicy
@@ -233,6 +233,12 @@ class ZaloOA(Channel):
 
     def configured(self, settings: Settings) -> bool:
         return zalo_oa_settings().configured
+
+    def show(self, replies: Sequence[Reply]) -> list[Shown]:
+        from bot.channels.zalo_oa.render import render
+
+        return [Shown(m.text, tuple(b["title"] for b in m.buttons), m.image)
+                for m in render(replies)]  # fmt: skip
 
     def rate(self, settings: Settings) -> float:
         return zalo_oa_settings().campaign_rate
