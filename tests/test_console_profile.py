@@ -18,6 +18,7 @@ from bot.library import load_library
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import AuditEvent
+from tests.channel_env import set_env, telegram_env
 from tests.conftest import FULL_LIBRARY
 from tests.console_helpers import add_account, csrf_in, login
 from tests.test_console_outreach import troly
@@ -164,27 +165,19 @@ async def test_only_admins_see_or_change_the_profile(
     assert (content / "profile.yaml").read_bytes() == before
 
 
-CHANNEL_ENV = {
-    "MESSENGER_PAGE_TOKEN": "page-token", "MESSENGER_APP_SECRET": "app-secret",
-    "MESSENGER_VERIFY_TOKEN": "verify", "MESSENGER_API_URL": "http://127.0.0.1:9",
-}  # fmt: skip
 TEXT = re.compile(r'<span class="text">(.*?)</span>', re.S)
 BUTTONS = re.compile(r'<span class="chat-buttons">(.*?)</span></span>', re.S)
 
 
 @pytest.fixture
-def every_channel(monkeypatch: pytest.MonkeyPatch, full_engine: Engine, content: Path):
-    """Settings with Zalo OA, the Zalo Bot and Messenger configured (nothing is sent here)."""
-    from bot.channels.messenger.settings import messenger_settings
-
-    for name, value in CHANNEL_ENV.items():
-        monkeypatch.setenv(name, value)
-    messenger_settings.cache_clear()
-    yield Settings(database_url=full_engine.database.url, content_dir=content,
-                   zalo_app_id="1", zalo_app_secret="s", zalo_oa_secret_key="k",
-                   zalo_bot_token="1:bot")  # fmt: skip
-    monkeypatch.undo()
-    messenger_settings.cache_clear()
+def every_channel(full_engine: Engine, content: Path) -> Settings:
+    """Zalo OA, the Zalo Bot and Messenger configured (nothing is sent here); the conftest
+    fixture puts the environment back."""
+    set_env(messenger_page_token="page-token", messenger_app_secret="app-secret",
+            messenger_verify_token="verify", messenger_api_url="http://127.0.0.1:9",
+            zalo_app_id="1", zalo_app_secret="s", zalo_oa_secret_key="k",
+            zalo_bot_token="1:bot")  # fmt: skip
+    return Settings(database_url=full_engine.database.url, content_dir=content)
 
 
 async def test_a_guide_as_each_channel_shows_it(
@@ -250,11 +243,8 @@ async def console(request, aiohttp_server, aiohttp_client, full_engine: Engine,
     from tests.test_console_browser import Console
 
     async with FakeTelegram() as telegram:
-        settings = every_channel.model_copy(update={
-            "telegram_token": telegram.token, "telegram_api_url": telegram.base_url,
-            "telegram_secret": SECRET,
-        })  # fmt: skip
-        server = await aiohttp_server(create_app(settings, full_engine))
+        telegram_env(telegram, SECRET)
+        server = await aiohttp_server(create_app(every_channel, full_engine))
         http = await aiohttp_client(server)
         await add_account(full_engine.database, "lan", "admin", "Trần Thị Lan")
         yield Console(server, http, browser, request.param)
