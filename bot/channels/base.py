@@ -15,10 +15,13 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from aiohttp import web
 
     from bot.delivery import Sender
     from bot.doctor import Check
+    from bot.messages import Reply
     from bot.settings import Settings
     from storage.db import Database
 
@@ -43,6 +46,16 @@ class ShareLink:
     text_to_type: str | None = None  # where it cannot: what to type as a first message
 
 
+@dataclass(frozen=True)
+class Bubble:
+    """One message as a phone shows it, for staff to preview: its text, the labels of its
+    buttons and the image it carries."""
+
+    text: str = ""
+    buttons: tuple[str, ...] = ()
+    image: str | None = None
+
+
 class Channel(ABC):
     """One platform. Class attributes are its facts; methods say how it runs."""
 
@@ -51,6 +64,7 @@ class Channel(ABC):
     limits: ClassVar[Limits] = _UNSET
     # How long after a person's last message the platform lets us write to them (None: always).
     reply_window: ClassVar[timedelta | None] = _UNSET
+    counts_utf16: ClassVar[bool] = False  # text length in UTF-16 units (an emoji counts twice)
     burst: ClassVar[int] = 1  # messages a campaign may send at once before the rate applies
     can_poll: ClassVar[bool] = False  # fetches updates itself (`troly serve --<name>-polling`)
     cli_group: ClassVar[str | None] = None  # `troly <cli_group> ...`, see register_cli
@@ -80,6 +94,18 @@ class Channel(ABC):
     def make_sender(self, settings: "Settings") -> "Sender | None":
         """A Sender for messages that answer no incoming one; None: it cannot send on its own."""
         return None
+
+    def show(self, replies: "Sequence[Reply]") -> list[Bubble]:
+        """The messages a person gets for these replies, through the channel's own renderer:
+        what staff preview is what is sent. By default numbered text within the limits."""
+        from bot.channels.text_split import numbered_pieces, split_text
+
+        bubbles = []
+        for reply, text in zip(replies, numbered_pieces(replies), strict=True):
+            if reply.image:
+                bubbles.append(Bubble(image=reply.image))
+            bubbles += [Bubble(p) for p in split_text(text, self.limits.text_chars) if p.strip()]
+        return bubbles
 
     def share_link(
         self, profile: dict[str, Any], payload: str | None, typed: str | None

@@ -3,11 +3,12 @@
 import json
 import math
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits
+from bot.channels.base import Bubble, Channel, Limits
 from bot.engine import DatabaseUnavailable
 from bot.messages import Incoming, Reply
 from bot.ratelimit import Limiter, client_address, make_limiter
@@ -157,6 +158,13 @@ class Web(Channel):
 
     def setup(self, app: web.Application) -> None:
         setup(app)
+
+    def show(self, replies: Sequence[Reply]) -> list[Bubble]:
+        shown = [render(reply) for reply in replies]
+        return [
+            Bubble(r["text"], tuple(b["label"] for b in r["buttons"]), r.get("image"))
+            for r in shown
+        ]
 
 
 channel = Web()

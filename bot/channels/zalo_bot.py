@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits
+from bot.channels.base import Bubble, Channel, Limits
 from bot.channels.http import Clock, HttpHolder, call_json, utc_now
 from bot.channels.inbox import Inbox
 from bot.channels.retry import NO_RETRY, RetryPolicy
@@ -408,6 +408,9 @@ class ZaloBot(Channel):
 
     def make_sender(self, settings: Settings) -> ZaloBotSender | None:
         return make_sender(settings)
+
+    def show(self, replies: Sequence[Reply]) -> list[Bubble]:
+        return [Bubble(m.text, (), m.photo) for m in render(replies)]
 
     def enable_polling(self, app: web.Application) -> None:
         enable_polling(app)

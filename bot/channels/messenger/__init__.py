@@ -8,14 +8,14 @@ sender.py (Send API and its errors), profile.py (`troly messenger setup`, `docto
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits, ShareLink
+from bot.channels.base import Bubble, Channel, Limits, ShareLink
 from bot.channels.inbox import Inbox
 from bot.channels.messenger.events import CHANNEL, events, signature_ok, to_incoming
 from bot.channels.messenger.render import MAX_QUICK_REPLIES, MAX_TEXT, MAX_TITLE
@@ -25,6 +25,7 @@ from bot.channels.retry import RetryPolicy
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
 from bot.logs import chat_ref
+from bot.messages import Reply
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
 from storage.db import Database
@@ -137,6 +138,15 @@ class Messenger(Channel):
 
     def setup(self, app: web.Application) -> None:
         setup(app)
+
+    def show(self, replies: Sequence[Reply]) -> list[Bubble]:
+        from bot.channels.messenger.render import render
+
+        shown = []
+        for message in render(replies):
+            quick = tuple(q["title"] for q in message.message.get("quick_replies", ()))
+            shown.append(Bubble(message.message.get("text", ""), quick, message.image))
+        return shown
 
     def make_sender(self, settings: Settings) -> MessengerSender | None:
         own = messenger_settings()

@@ -10,7 +10,7 @@ anything without TELEGRAM_TOKEN. The parts: updates.py (Update -> Incoming), ren
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -18,7 +18,7 @@ from telegram import Bot, ChatMember, Message, Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes, TypeHandler, Updater
 
-from bot.channels.base import Channel, ChannelSetupError, Limits, ShareLink
+from bot.channels.base import Bubble, Channel, ChannelSetupError, Limits, ShareLink
 from bot.channels.telegram.render import MAX_TEXT, callback_data, render, split_text
 from bot.channels.telegram.sender import (
     NO_RETRY,
@@ -33,7 +33,7 @@ from bot.channels.webhook_auth import Refused, secret_json
 from bot.delivery import DeliveryError, Unreachable
 from bot.engine import DatabaseUnavailable, Engine
 from bot.logs import chat_ref
-from bot.messages import Incoming
+from bot.messages import Incoming, Reply
 from bot.settings import Settings
 from storage.conversations import mark_unreachable
 from storage.db import Database
@@ -320,6 +320,7 @@ class Telegram(Channel):
     label = "Telegram"
     limits = Limits(text_chars=MAX_TEXT, buttons=100, button_label_chars=64)
     reply_window = None
+    counts_utf16 = True
     burst = 1
     can_poll = True
     cli_group = "telegram"
@@ -336,6 +337,17 @@ class Telegram(Channel):
 
     def make_sender(self, settings: Settings) -> TelegramSender | None:
         return make_sender(settings)
+
+    def show(self, replies: Sequence[Reply]) -> list[Bubble]:
+        import html
+
+        shown = []
+        for message in (m for reply in replies for m in render(reply)):
+            rows = message.keyboard.inline_keyboard if message.keyboard else ()
+            labels = tuple(button.text for row in rows for button in row)
+            photo = str(message.photo) if message.photo else None
+            shown.append(Bubble(html.unescape(message.html), labels, photo))
+        return shown
 
     def enable_polling(self, app: web.Application) -> None:
         enable_polling(app)

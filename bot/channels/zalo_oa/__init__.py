@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from bot.channels.base import Channel, Limits, ShareLink
+from bot.channels.base import Bubble, Channel, Limits, ShareLink
 from bot.channels.http import Clock, utc_now
 from bot.channels.inbox import Inbox
 from bot.channels.retry import RetryPolicy
@@ -243,6 +243,13 @@ class ZaloOA(Channel):
 
     def make_sender(self, settings: Settings) -> ZaloOASender | None:
         return make_sender(settings)
+
+    def show(self, replies: Sequence[Reply]) -> list[Bubble]:
+        from bot.channels.zalo_oa.render import render
+
+        return [
+            Bubble(m.text, tuple(b["title"] for b in m.buttons), m.image) for m in render(replies)
+        ]
 
     def share_link(
         self, profile: dict[str, Any], payload: str | None, typed: str | None
