@@ -153,12 +153,15 @@ async def _draft_context(request: web.Request, campaign: Campaign) -> dict[str, 
 
 
 async def _sent_context(request: web.Request, campaign: Campaign) -> dict[str, Any]:
+    """Progress once it is scheduled (the page follows it live from there); reach once started."""
     villages = [str(v) for v in engine_of(request).library.profile.get("villages") or []]
     async with db(request) as session:
         progress = await figures.progress(session, campaign.id or 0, now())
-        table = await figures.breakdown(session, campaign, villages)
-        totals = await reach(session, campaign)
-    return {"progress": progress.as_json(campaign.state), "breakdown": table, "reach": totals}
+        context: dict[str, Any] = {"progress": progress.as_json(campaign.state)}
+        if campaign.started_at is not None:
+            context["breakdown"] = await figures.breakdown(session, campaign, villages)
+            context["reach"] = await reach(session, campaign)
+    return context
 
 
 @require(*STAFF_ROLES)
@@ -167,7 +170,7 @@ async def campaign_page(request: web.Request) -> web.Response:
     context: dict[str, Any] = {"campaign": campaign, "said": request.query.get("said", "")}
     if campaign.state in ("draft", "scheduled") or campaign.started_at is None:
         context.update(await _draft_context(request, campaign))
-    if campaign.started_at is not None:
+    if campaign.state != "draft":
         context.update(await _sent_context(request, campaign))
     return aiohttp_jinja2.render_template("campaign.html", request, context)
 
@@ -265,9 +268,9 @@ async def act(request: web.Request) -> web.Response:
 @require(*STAFF_ROLES)
 async def reach_xlsx(request: web.Request) -> web.StreamResponse:
     campaign = await _campaign(request)
-    context = await _sent_context(request, campaign) if campaign.started_at else None
-    if context is None:
+    if campaign.started_at is None:
         raise web.HTTPNotFound()
+    context = await _sent_context(request, campaign)
     await _audit(request, campaign.id or 0, "export", "reach.xlsx")
     path = Path(tempfile.mkdtemp(prefix="troly-campaign-")) / "tiep-can.xlsx"
     write_reach_xlsx(campaign, context["breakdown"], path)
