@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot import campaigns
 from bot.library import Library
 from storage.db import Database
-from storage.models import OutboxMessage
+from storage.models import Campaign, OutboxMessage
 from tests.conftest import FIXTURE_LIBRARY, ROOT
 from tests.console_helpers import PASSWORD, add_account
 from tests.fake_meta import FakeMeta
@@ -132,3 +132,64 @@ async def test_kill_9_of_troly_serve_mid_campaign_then_restart_sends_nobody_anyt
     assert shown["sent"] + shown["uncertain"] == 300 and shown["uncertain"] == len(uncertain)
     assert shown["percent"] == 100
     assert f'data-live-field="uncertain">{len(uncertain)}<' in html, "reported on the page"
+
+
+async def test_two_serve_workers_on_postgresql_share_a_campaign_and_nobody_gets_it_twice(
+    tmp_path: Path, postgres_url: str, fixture_library: Library,
+    telegram: FakeTelegram, zalo: FakeZalo, meta: FakeMeta,
+) -> None:  # fmt: skip
+    """`troly serve --workers 2`: both processes run the campaign worker; each outbox row is
+    claimed by one of them (FOR UPDATE SKIP LOCKED), so both send and nobody gets it twice."""
+    from sqlalchemy import text
+    from sqlmodel import SQLModel
+
+    database = Database(postgres_url)
+    try:
+        async with database.engine.begin() as connection:
+            names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await add_subscribers(database)
+        created = await campaigns.create(database, fixture_library, title="DVC", text=TEXT,
+                                         now=datetime.now(UTC))  # fmt: skip
+        cid = created.id or 0
+        await campaigns.approve(database, cid, 2, "Lê Văn Minh", datetime.now(UTC))
+        await campaigns.schedule(database, cid, datetime.now(UTC))
+        env = {
+            **os.environ, **three_channel_env(postgres_url, telegram, zalo),
+            "CONTENT_DIR": str(FIXTURE_LIBRARY), "PYTHONPATH": str(ROOT),
+            "PORT": str(free_port()), "CAMPAIGN_TELEGRAM_RATE": RATE, "CAMPAIGN_ZALO_RATE": RATE,
+            "CAMPAIGN_MESSENGER_RATE": RATE, "CAMPAIGN_WORKER_SECONDS": "0.3",
+            "LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+        server = await asyncio.create_subprocess_exec(
+            *TROLY, "serve", "--workers", "2", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+
+            async def finished() -> None:
+                while True:
+                    async with database.session() as session:
+                        state = (await session.execute(
+                            select(Campaign.state)
+                            .where(Campaign.id == cid)
+                        )).scalar_one()  # fmt: skip
+                    if state == "finished":
+                        return
+                    await asyncio.sleep(0.2)
+
+            await asyncio.wait_for(finished(), 90)
+        finally:
+            server.terminate()
+            await asyncio.wait_for(server.wait(), 30)
+        got = received(telegram, zalo, meta)
+        assert len(got) == 300 and set(got.values()) == {1}
+        async with database.session() as session:
+            workers = (await session.execute(
+                select(OutboxMessage.worker).distinct()
+                .where(OutboxMessage.campaign_id == cid, OutboxMessage.state == "sent")
+            )).scalars().all()  # fmt: skip
+        pids = {w.split(":")[1] for w in workers}
+        assert len(pids) == 2, f"both serve workers sent: {workers}"
+    finally:
+        await database.close()
