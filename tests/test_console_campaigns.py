@@ -312,3 +312,40 @@ async def test_volunteers_get_403_on_every_campaign_page(
         answer = await volunteer.post(f"{location}/{verb}", data={"csrf": token},
                                       allow_redirects=False)  # fmt: skip
         assert answer.status == 403, verb
+
+
+async def test_audience_by_hamlet_and_by_who_opened_a_guide_lately(
+    aiohttp_client, engine: Engine, telegram: FakeTelegram, zalo: FakeZalo, meta: FakeMeta,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from storage.models import MessageEvent
+
+    settings = three_channel_settings(engine.database.url, telegram, zalo, tmp_path)
+    await add_subscribers(engine.database, per_channel=30)
+    async with engine.database.session() as session, session.begin():
+        # Three Telegram people opened the VNeID guide: two this week, one 40 days ago.
+        for chat_id, days in (("1000", 2), ("1003", 5), ("1006", 40)):
+            session.add(MessageEvent(at=NOW - timedelta(days=days), channel="telegram",
+                                     chat_id=chat_id, direction="in", handler="guide",
+                                     guide_id="vneid-cai-dat", step=1))  # fmt: skip
+    author, _ = await start(aiohttp_client, engine, settings)
+    page = await author.get("/staff/campaigns")
+    token = csrf_in(await page.text())
+
+    async def recipients(**fields: object) -> int:
+        data = [("csrf", token), ("text", TEXT), *[
+            (name, v) for name, value in fields.items()
+            for v in (value if isinstance(value, list) else [value])
+        ]]  # fmt: skip
+        created = await author.post("/staff/campaigns/new", data=data, allow_redirects=False)
+        assert created.status == 303, await created.text()
+        shown = await (await author.get(created.headers["Location"])).text()
+        return int(re.search(r"data-recipients>(\d+)<", shown).group(1))  # type: ignore[union-attr]
+
+    assert await recipients() == 90
+    assert await recipients(village=[VILLAGES[0]]) == 30  # chat ids ending 0, 3, 6, ...
+    assert await recipients(village=[VILLAGES[0], VILLAGES[1]], channel="zalo") == 20
+    assert await recipients(opened_guide="vneid-cai-dat", opened_days="30") == 2
+    assert await recipients(opened_guide="vneid-cai-dat", opened_days="60") == 3
+    refused = await author.post("/staff/campaigns/new", data={"csrf": token, "text": " "})
+    assert refused.status == 400 and "Chưa có nội dung tin nhắn" in await refused.text()
