@@ -349,3 +349,39 @@ async def test_audience_by_hamlet_and_by_who_opened_a_guide_lately(
     assert await recipients(opened_guide="vneid-cai-dat", opened_days="60") == 3
     refused = await author.post("/staff/campaigns/new", data={"csrf": token, "text": " "})
     assert refused.status == 400 and "Chưa có nội dung tin nhắn" in await refused.text()
+
+
+async def test_pause_resume_and_cancel_from_the_page(
+    aiohttp_client, engine: Engine, telegram: FakeTelegram, zalo: FakeZalo, meta: FakeMeta,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    settings = three_channel_settings(
+        engine.database.url, telegram, zalo, tmp_path, campaign_telegram_rate=20,
+        campaign_zalo_rate=20, campaign_worker_seconds=0.2, campaign_approval_over=1000,
+    )  # fmt: skip
+    await add_subscribers(engine.database, per_channel=40)
+    author, _ = await start(aiohttp_client, engine, settings)
+    location = (await post(author, "/staff/campaigns/new", text=TEXT,
+                           channel="telegram")).headers["Location"]  # fmt: skip
+    campaign_id = int(location.rsplit("/", 1)[1])
+    await post(author, f"{location}/send")
+    while (await progress(author, campaign_id))["sent"] < 5:
+        await asyncio.sleep(0.1)
+    paused = await post(author, f"{location}/pause")
+    assert paused.headers["Location"].endswith("said=pause")
+    await asyncio.sleep(1.0)  # the sends already on their way finish
+    held = sum(received(telegram, zalo, meta).values())
+    await asyncio.sleep(1.0)
+    assert sum(received(telegram, zalo, meta).values()) == held < 40, "paused: nothing more"
+    assert (await progress(author, campaign_id))["state"] == "paused"
+    await post(author, f"{location}/resume")
+    done = await until_done(author, campaign_id)
+    assert done["sent"] == 40 and set(received(telegram, zalo, meta).values()) == {1}
+
+    # A second campaign cancelled while waiting for its time: nobody gets it.
+    second = (await post(author, "/staff/campaigns/new", text=TEXT + " (2)",
+                         channel="telegram")).headers["Location"]  # fmt: skip
+    await post(author, f"{second}/schedule", at="2099-01-01T08:00")
+    cancelled = await post(author, f"{second}/cancel")
+    assert cancelled.headers["Location"].endswith("said=cancel")
+    assert "Đã huỷ" in await (await author.get(second)).text()
