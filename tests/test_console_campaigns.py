@@ -385,3 +385,39 @@ async def test_pause_resume_and_cancel_from_the_page(
     cancelled = await post(author, f"{second}/cancel")
     assert cancelled.headers["Location"].endswith("said=cancel")
     assert "Đã huỷ" in await (await author.get(second)).text()
+
+
+async def test_an_image_is_kept_only_if_it_is_a_real_picture_in_the_image_folder(
+    aiohttp_client, engine: Engine, telegram: FakeTelegram, zalo: FakeZalo, meta: FakeMeta,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from aiohttp import FormData
+    from PIL import Image
+
+    settings = three_channel_settings(engine.database.url, telegram, zalo, tmp_path)
+    author, _ = await start(aiohttp_client, engine, settings)
+    token = csrf_in(await (await author.get("/staff/campaigns")).text())
+
+    async def create(image: bytes | None = None, kept: str = "") -> int:
+        form = FormData()
+        form.add_field("csrf", token)
+        form.add_field("text", TEXT)
+        form.add_field("kept_image", kept)
+        if image is not None:
+            form.add_field("image", image, filename="anh.png", content_type="image/png")
+        return (await author.post("/staff/campaigns/new", data=form,
+                                  allow_redirects=False)).status  # fmt: skip
+
+    assert await create(b"not a picture") == 400
+    assert await create(kept="/etc/passwd") == 303
+    picture = io.BytesIO()
+    Image.new("RGB", (32, 32), (200, 0, 0)).save(picture, "PNG")
+    assert await create(picture.getvalue()) == 303
+    async with engine.database.session() as session:
+        images = (await session.execute(select(Campaign.image).order_by(Campaign.id))).scalars()
+        images = list(images)
+    assert images[0] is None, "a path from the form is never taken as the image"
+    assert images[1] and Path(images[1]).parent == (tmp_path / "images").resolve()
+    assert await create(kept=images[1]) == 303  # "write a new one from this one" keeps it
+    served = await author.get("/staff/campaigns/3/image")
+    assert served.status == 200 and (await served.read()) == picture.getvalue()

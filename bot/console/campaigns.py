@@ -115,8 +115,10 @@ async def create_page(request: web.Request) -> web.Response:
     folder = Path(request.config_dict[SETTINGS].campaign_image_dir)
     image, problem = forms.save_image(data.get("image"), folder)
     kept = data.get("kept_image")
-    if image is None and isinstance(kept, str) and kept.startswith(str(folder.resolve())):
-        image = kept  # "write a new one from this campaign" keeps its image
+    if image is None and isinstance(kept, str) and kept:
+        # "Write a new one from this campaign" keeps its image: only a file of the folder.
+        path = Path(kept).resolve()
+        image = str(path) if path.parent == folder.resolve() and path.is_file() else None
     compose.image = image
     if problem:
         compose.errors.append(problem)
