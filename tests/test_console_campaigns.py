@@ -8,6 +8,7 @@ import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,9 @@ async def test_compose_preview_approve_send_and_reach_on_three_channels(
     assert compose.status == 200
     page = await compose.text()
     assert 'data-limit="4096"' in page and 'data-limit="2000"' in page  # Telegram, Zalo, ...
+    alert = engine.library.alerts["canh-bao-otp"]
+    filled = await (await author.get("/staff/campaigns/new?alert=canh-bao-otp")).text()
+    assert escape(alert.title) in filled and escape(alert.body.splitlines()[0]) in filled
     created = await post(author, "/staff/campaigns/new", title="DVC", text=TEXT,
                          guide="vneid-cai-dat")  # fmt: skip
     assert created.status == 303
