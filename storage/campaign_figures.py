@@ -125,7 +125,7 @@ async def breakdown(
     by_village: dict[str, ReachRow] = defaultdict(lambda: ReachRow(""))
     for contact_id, channel, state, sent_at in rows:
         own = [known[k] for t in tags.get(contact_id) or [] if (k := village_key(t)) in known]
-        village = own[0] if own else "(chưa rõ thôn/ấp)"
+        village = own[0] if own else ""  # no hamlet known: shown last
         for row in (
             by_channel.setdefault(channel, ReachRow(channel)),
             by_village.setdefault(village, ReachRow(village)),
@@ -133,7 +133,7 @@ async def breakdown(
             _count(row, state, sent_at, opens.get(contact_id), stopped.get(contact_id))
     return Breakdown(
         sorted(by_channel.values(), key=lambda r: r.name),
-        sorted(by_village.values(), key=lambda r: (r.name.startswith("("), r.name)),
+        sorted(by_village.values(), key=lambda r: (not r.name, r.name)),
     )
 
 

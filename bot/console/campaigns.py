@@ -291,7 +291,8 @@ def write_reach_xlsx(campaign: Campaign, table: figures.Breakdown, path: Path) -
     from bot.channels.base import label_of
 
     book = Workbook()
-    sheets = (("Theo kênh", table.channels, label_of), ("Theo thôn, ấp", table.villages, str))
+    sheets = (("Theo kênh", table.channels, label_of),
+              ("Theo thôn, ấp", table.villages, lambda v: v or "Chưa rõ thôn, ấp"))  # fmt: skip
     for index, (title, rows, name) in enumerate(sheets):
         sheet = book.active if index == 0 else book.create_sheet()
         assert sheet is not None
