@@ -268,7 +268,7 @@ async def main() -> None:
            "PYTHONPATH": str(ROOT)}  # fmt: skip
     fake = None
     if args.campaign:
-        first, second = await console_campaign.seed_campaign(async_url, args.campaign)
+        first, second, third = await console_campaign.seed_campaign(async_url, args.campaign)
         parent, child = multiprocessing.Pipe()
         fake = multiprocessing.Process(target=console_campaign.serve_fake_telegram, args=(child,),
                                        daemon=True)  # fmt: skip
@@ -290,6 +290,12 @@ async def main() -> None:
                 await http.close()
             parent.send("stop")
             console_campaign.report(alone, figures, parent.recv())
+            http = await logged_in(base)
+            try:
+                console_campaign.report_page_side(
+                    await console_campaign.page_side(base, async_url, third, http))
+            finally:
+                await http.close()
         if args.only_campaign:
             return
         print("\n1. console pages, 100 renders each (target p99 < 100 ms)")

@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, select
 
 from bot import campaigns
 from bot.library import load_library
+from storage.campaigns import change_state, start_sending
 from storage.db import Database
 from storage.models import Campaign, Contact, OutboxMessage
 
@@ -44,8 +45,8 @@ def serve_fake_telegram(connection) -> None:
 
 
 async def seed_campaign(url: str, subscribers: int) -> list[int]:
-    """Telegram subscribers and two draft campaigns to all of them (one sent with no page
-    open, one with the page following it); returns their ids."""
+    """Telegram subscribers and three draft campaigns to all of them (sent with no page open,
+    sent with the page following it, the page's side alone); returns their ids."""
     database, now = Database(url), datetime.now(UTC)
     async with database.session() as session, session.begin():
         for start in range(0, subscribers, 5000):
@@ -55,7 +56,7 @@ async def seed_campaign(url: str, subscribers: int) -> list[int]:
                 for n in range(start, min(start + 5000, subscribers))])  # fmt: skip
     library = load_library(ROOT / "content")
     made = [await campaigns.create(database, library, now=now, title=f"bench {n}",
-                                   text=f"Tin thử {n}.") for n in (1, 2)]  # fmt: skip
+                                   text=f"Tin thử {n}.") for n in (1, 2, 3)]  # fmt: skip
     await database.close()
     return [c.id or 0 for c in made]
 
@@ -112,6 +113,72 @@ async def live_progress(
             "latency_p50": _pct(latencies, .5) * 1000, "latency_p99": _pct(latencies, .99) * 1000,
             "lag_p50": _pct(lags, .5), "lag_p99": _pct(lags, .99),
             "lag_ms_p99": _pct(lags, .99) / rate * 1000 if rate else 0.0}  # fmt: skip
+
+
+async def page_side(
+    base: str, url: str, campaign_id: int, http: aiohttp.ClientSession, rate: float = 1000.0
+) -> dict:
+    """The page's side alone at `rate`: this process marks the campaign's outbox rows 'sent' at
+    that rate, in 20 ms batches (as the sender's exchanges record them), while the campaign is
+    paused so the server's worker leaves it alone; the page's polls follow it. Staleness of an
+    answer: how long before it arrived the outbox already had more sent rows than it showed."""
+    from sqlalchemy import update
+
+    database = Database(url)
+    now = datetime.now(UTC)
+    async with database.session() as session, session.begin():
+        # Started and paused in one transaction: the server's worker never sees it sending.
+        await start_sending(session, campaign_id, {"telegram": None}, now)
+        await change_state(session, campaign_id, "paused", ("sending",))
+    async with database.session() as session:
+        ids = list((await session.execute(
+            select(OutboxMessage.id).where(OutboxMessage.campaign_id == campaign_id)
+            .order_by(OutboxMessage.id)
+        )).scalars())  # fmt: skip
+    commits: list[tuple[float, int]] = []  # (when committed, sent rows so far)
+    batch = max(1, round(rate * 0.02))
+
+    async def writer() -> None:
+        start = time.perf_counter()
+        for done in range(0, len(ids), batch):
+            chunk = ids[done : done + batch]
+            async with database.session() as session, session.begin():
+                await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(chunk))
+                                      .values(state="sent", sent_at=datetime.now(UTC)))  # fmt: skip
+            commits.append((time.perf_counter(), done + len(chunk)))
+            wait = start + (done + len(chunk)) / rate - time.perf_counter()
+            await asyncio.sleep(max(0.0, wait))
+
+    latencies: list[float] = []
+    stale: list[float] = []
+    writing = asyncio.create_task(writer())
+    try:
+        while not writing.done():
+            asked = time.perf_counter()
+            async with http.get(f"{base}/staff/campaigns/{campaign_id}/progress.json") as answer:
+                shown = (await answer.json())["sent"]
+            arrived = time.perf_counter()
+            latencies.append(arrived - asked)
+            newer = next((at for at, count in commits if count > shown), None)
+            stale.append(max(0.0, arrived - newer) if newer is not None else 0.0)
+            await asyncio.sleep(POLL_SECONDS / 10)  # ten pages open, each polling once a second
+        await writing
+        seconds = commits[-1][0] - commits[0][0] if len(commits) > 1 else 0.0
+    finally:
+        await database.close()
+    return {"rows": len(ids), "rate": len(ids) / seconds if seconds else 0.0,
+            "polls": len(latencies), "latency_p50": _pct(latencies, .5) * 1000,
+            "latency_p99": _pct(latencies, .99) * 1000, "stale_p50": _pct(stale, .5) * 1000,
+            "stale_p99": _pct(stale, .99) * 1000}  # fmt: skip
+
+
+def report_page_side(figures: dict) -> None:
+    print(f"\n4b. the page's side alone: {figures['rows']:,} outbox rows marked sent at "
+          f"{figures['rate']:,.0f} msg/s (ten pages polling, {figures['polls']} polls):")
+    print(f"   progress endpoint p50 {figures['latency_p50']:.1f} ms, p99 "
+          f"{figures['latency_p99']:.1f} ms (target p99 < 100 ms); what it shows is behind the "
+          f"outbox by p50 {figures['stale_p50']:.0f} ms, p99 {figures['stale_p99']:.0f} ms "
+          "(target p99 < 1000 ms)")  # fmt: skip
 
 
 def report(alone: dict, figures: dict, recorded: dict) -> None:

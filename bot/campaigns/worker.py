@@ -53,10 +53,11 @@ async def run_worker(app: web.Application) -> None:
     event = app[WAKE]
     while True:
         clock = app.get(CLOCK, _now)
+        senders = campaign_senders(app)
         try:
-            await run_due(
-                app[DATABASE], app[LIBRARY], campaign_senders(app), settings=settings, clock=clock
-            )
+            # No channel configured: a due campaign waits rather than 'finish' with nobody.
+            if senders:
+                await run_due(app[DATABASE], app[LIBRARY], senders, settings=settings, clock=clock)
         except asyncio.CancelledError:
             raise
         except Exception:
