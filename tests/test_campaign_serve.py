@@ -89,16 +89,19 @@ async def test_kill_9_of_troly_serve_mid_campaign_then_restart_sends_nobody_anyt
         while sum(received(telegram, zalo, meta).values()) < count:
             await asyncio.sleep(0.05)
 
-    await asyncio.wait_for(until(60), 60)
-    first.send_signal(signal.SIGKILL)  # no cleanup of any kind
-    await first.wait()
+    try:
+        await asyncio.wait_for(until(60), 60)
+    finally:
+        first.send_signal(signal.SIGKILL)  # no cleanup of any kind
+        await first.wait()
     assert first.returncode == -signal.SIGKILL
     assert 60 <= sum(received(telegram, zalo, meta).values()) < 300, "killed in the middle"
 
     second = await serve(env, tmp_path)
     base = f"http://127.0.0.1:{port}"
-    http = await logged_in(base, "lan")
+    http = None
     try:
+        http = await logged_in(base, "lan")
 
         async def finished() -> dict:
             while True:
@@ -112,7 +115,8 @@ async def test_kill_9_of_troly_serve_mid_campaign_then_restart_sends_nobody_anyt
         async with http.get(f"{base}/staff/campaigns/{cid}") as page:
             html = await page.text()
     finally:
-        await http.close()
+        if http is not None:
+            await http.close()
         second.terminate()
         await asyncio.wait_for(second.wait(), 30)
 
