@@ -9,8 +9,11 @@ process, and measures from this one:
 3. the same with 20 consoles open on the inbox's live stream (in another process): how long
    until each hand-off shows in every open inbox (target p99 < 1 s), and the citizens' latency
    again (target: no more than 20% worse). Rounds of 2 and 3 alternate.
+4. a campaign sent unthrottled (>= 1,000 msg/s) into a fake Bot API: the campaign page's
+   progress endpoint latency and how far behind the outbox it is (bench/console_campaign.py).
 
     python bench/console.py [--conversations 100000] [--seconds 10] [--rounds 2] [--postgres URL]
+                            [--campaign 30000] [--only-campaign]
 """
 
 import argparse
@@ -34,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from bench import console_campaign  # noqa: E402
 from bot.console.security import hash_password  # noqa: E402
 from storage.accounts import create_account  # noqa: E402
 from storage.db import Database, upgrade  # noqa: E402
@@ -245,7 +249,11 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--postgres", help="postgresql://... (an empty database) instead of SQLite")
+    parser.add_argument("--campaign", type=int, default=30_000, help="subscribers (0: skip 4)")
+    parser.add_argument("--only-campaign", action="store_true", help="figure 4 alone")
     args = parser.parse_args()
+    if args.only_campaign:
+        args.conversations, args.tickets = 0, 1
     folder = tempfile.mkdtemp(prefix="troly-console-bench-")
     url = args.postgres or f"sqlite:///{folder}/bench.db"
     async_url = url.replace("sqlite://", "sqlite+aiosqlite://").replace(
@@ -258,10 +266,38 @@ async def main() -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "PORT": str(port), "LOG_LEVEL": "WARNING",
            "PYTHONPATH": str(ROOT)}  # fmt: skip
+    fake = None
+    if args.campaign:
+        first, second, third = await console_campaign.seed_campaign(async_url, args.campaign)
+        parent, child = multiprocessing.Pipe()
+        fake = multiprocessing.Process(target=console_campaign.serve_fake_telegram, args=(child,),
+                                       daemon=True)  # fmt: skip
+        fake.start()
+        fake_port, token = parent.recv()
+        env.update({"TELEGRAM_TOKEN": token, "CAMPAIGN_TELEGRAM_RATE": "0",
+                    "TELEGRAM_API_URL": f"http://127.0.0.1:{fake_port}/bot",
+                    "CAMPAIGN_CONCURRENCY": "16", "CAMPAIGN_WORKER_SECONDS": "0.5"})  # fmt: skip
     server = subprocess.Popen([sys.executable, "-m", "bot", "serve"], env=env, cwd=folder)
     base = f"http://127.0.0.1:{port}"
     try:
         await wait_up(base)
+        if args.campaign:
+            http = await logged_in(base)
+            try:
+                alone = await console_campaign.live_progress(base, async_url, first, http, False)
+                figures = await console_campaign.live_progress(base, async_url, second, http)
+            finally:
+                await http.close()
+            parent.send("stop")
+            console_campaign.report(alone, figures, parent.recv())
+            http = await logged_in(base)
+            try:
+                console_campaign.report_page_side(
+                    await console_campaign.page_side(base, async_url, third, http))
+            finally:
+                await http.close()
+        if args.only_campaign:
+            return
         print("\n1. console pages, 100 renders each (target p99 < 100 ms)")
         for path, values in (await pages(base)).items():
             print(f"   {path:<28} p50 {pct(values, .5):6.1f} ms   p99 {pct(values, .99):6.1f} ms")
@@ -286,6 +322,8 @@ async def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if fake is not None:
+            fake.kill()
 
 
 if __name__ == "__main__":

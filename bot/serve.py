@@ -1,7 +1,7 @@
 """`troly serve`: one process, or several sharing the port (SO_REUSEPORT) on PostgreSQL.
 
 Everything that runs in the background is safe across processes: the webhook inbox claims each
-event in the database, campaign rows are claimed before they are sent, OAuth tokens are
+event in the database, the campaign worker's rows are claimed before they are sent, OAuth tokens are
 refreshed under a database lock, and rate limits share Redis when REDIS_URL is set. Polling a
 platform is the exception: a platform gives its updates to one poller only.
 """
@@ -28,7 +28,10 @@ class ServeError(Exception):
 
 
 def make_app(settings: Settings, library: Library, polling: Sequence[str]) -> web.Application:
+    from bot.campaigns import worker
+
     application = create_app(settings, build_engine(settings, library))
+    worker.setup(application)  # campaigns scheduled in the console or the staff group go out
     for name in polling:
         channel = get_channel(name)
         if channel is None or not channel.configured(settings):

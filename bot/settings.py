@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Campaigns (issue 8): sends in flight per channel; each channel's settings hold its rate.
     campaign_zalo_rate: float = 5.0  # the Zalo Bot Platform's (the OA reads it in its own)
     campaign_concurrency: int = 8  # per channel; also the most rows a crash can leave uncertain
+    # Above this many recipients a second staff member (not the author) approves first.
+    campaign_approval_over: int = 200
+    campaign_image_dir: Path = Path("campaign-images")  # images uploaded in the console
+    campaign_worker_seconds: float = 2.0  # `troly serve` looks for due campaigns this often
     # Surveys (issue 16): a survey offered at the end of a support session instead of the
     # rating question (handlers/survey.py session_end_invitation), at most once per period.
     survey_after_session: str | None = None  # a survey id from content/surveys; None: rating

@@ -16,6 +16,7 @@ from sqlmodel import select
 from storage.models import (
     Campaign,
     Contact,
+    MessageEvent,
     OutboxMessage,
     Subscription,
 )
@@ -79,7 +80,22 @@ class Member:
     contact_id: int
     channel: str
     chat_id: str
-    state: str  # pending, or why it will not be sent: blocked, outside_window
+    state: str  # pending, or why it will not be sent: blocked, outside_window (opted_out)
+
+
+async def _opened_guide(
+    session: AsyncSession, guide_id: str, since: datetime
+) -> set[tuple[str, str]]:
+    """(channel, chat id) of everybody who opened the guide since then."""
+    result = await session.execute(
+        select(MessageEvent.channel, MessageEvent.chat_id).distinct().where(
+            MessageEvent.guide_id == guide_id,
+            MessageEvent.handler == "guide",
+            MessageEvent.direction == "in",
+            MessageEvent.at >= since,
+        )
+    )
+    return {(channel, chat_id) for channel, chat_id in result.all()}
 
 
 async def audience(
@@ -88,15 +104,23 @@ async def audience(
     reply_windows: Mapping[str, timedelta | None],
     now: datetime,
     tag_key: Callable[[str], str] = str.casefold,
+    with_opted_out: bool = False,
 ) -> list[Member]:
-    """Subscribers on the campaign's channel(s) with any of its tags (no tags: everybody).
+    """Subscribers on the campaign's channel(s) with any of its tags (no tags: everybody), in
+    any of its villages, and who opened its guide lately if it names one.
 
     Tags are compared through `tag_key`, so "Ấp Hòa Long" and "ap hoa long" can be the same.
+    People who opted out are left out, or listed as 'opted_out' for a preview.
     """
     wanted = set(reply_windows)
     if campaign.audience_channel:
         wanted &= {campaign.audience_channel}
     tags = {tag_key(t) for t in campaign.audience_tags or []}
+    villages = {tag_key(v) for v in campaign.audience_villages or []}
+    opened = None
+    if campaign.audience_guide:
+        days = timedelta(days=campaign.audience_guide_days or 30)
+        opened = await _opened_guide(session, campaign.audience_guide, now - days)
     result = await session.execute(
         select(Contact, Subscription)
         .join(Subscription, Subscription.contact_id == Contact.id, isouter=True)
@@ -105,13 +129,17 @@ async def audience(
     )
     members = []
     for contact, subscription in result.all():
-        if subscription is not None and subscription.opted_out:
-            continue
         own = {tag_key(t) for t in (subscription.tags if subscription else [])}
-        if tags and not tags & own:
+        if (tags and not tags & own) or (villages and not villages & own):
+            continue
+        if opened is not None and (contact.channel, contact.chat_id) not in opened:
             continue
         state = "pending"
-        if contact.unreachable:
+        if subscription is not None and subscription.opted_out:
+            if not with_opted_out:
+                continue
+            state = "opted_out"
+        elif contact.unreachable:
             state = "blocked"
         elif (window := reply_windows[contact.channel]) and now - contact.last_seen > window:
             state = "outside_window"

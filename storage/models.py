@@ -267,6 +267,13 @@ class Campaign(SQLModel, table=True):
     guide_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     audience_channel: str | None = Field(default=None, max_length=20)  # None: every channel
     audience_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Any of these villages (the profile's village tags); none: every village.
+    audience_villages: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    # Only people who opened this guide in the last `audience_guide_days` days.
+    audience_guide: str | None = Field(default=None, max_length=80)
+    audience_guide_days: int | None = None
     # draft -> scheduled -> sending -> finished; paused and cancelled on the way.
     state: str = Field(default="draft", max_length=12, index=True)
     scheduled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
@@ -276,6 +283,11 @@ class Campaign(SQLModel, table=True):
     survey_id: str | None = Field(default=None, max_length=40)  # a button that opens it
     created_by: str | None = Field(default=None, max_length=120)
     created_at: datetime = _when()
+    # Above CAMPAIGN_APPROVAL_OVER recipients a second staff member (not the author) approves.
+    created_by_staff: int | None = None  # StaffMember.id of the author
+    approved_by: str | None = Field(default=None, max_length=120)
+    approved_by_staff: int | None = None
+    approved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -88,13 +88,21 @@ async def create(
     alert_id: str | None = None,
     survey_id: str | None = None,
     created_by: str | None = None,
+    villages: Sequence[str] = (),
+    opened_guide: str | None = None,
+    opened_days: int | None = None,
+    created_by_staff: int | None = None,
 ) -> Campaign:
-    unknown = [g for g in guide_ids if g not in library.guides]
+    unknown = [g for g in [*guide_ids, opened_guide] if g and g not in library.guides]
     if unknown:
         raise CampaignError(f"Unknown guide id(s): {', '.join(unknown)}.")
     if not text.strip():
         raise CampaignError("A campaign needs a message text.")
     campaign = Campaign(
+        audience_villages=list(villages),
+        audience_guide=opened_guide,
+        audience_guide_days=opened_days if opened_guide else None,
+        created_by_staff=created_by_staff,
         title=title.strip() or text.strip().splitlines()[0][:200],
         text=text.strip(),
         image=image,
@@ -150,6 +158,26 @@ async def resume(database: Database, campaign_id: int) -> None:
     await _move(database, campaign_id, target, ("paused",))
 
 
+def needs_approval(campaign: Campaign, recipients: int, settings: Settings) -> bool:
+    """Above CAMPAIGN_APPROVAL_OVER recipients nothing goes out before a second staff member
+    (not the author) has approved it."""
+    return recipients > settings.campaign_approval_over and campaign.approved_by_staff is None
+
+
+async def approve(
+    database: Database, campaign_id: int, staff_id: int, name: str, now: datetime
+) -> None:
+    async with database.session() as session, session.begin():
+        campaign = await store.get_campaign(session, campaign_id)
+        if campaign is None:
+            raise CampaignError(f"No campaign {campaign_id}.")
+        if campaign.created_by_staff == staff_id:
+            raise CampaignError("The author of a campaign cannot approve it.")
+        values = {"approved_by": name, "approved_by_staff": staff_id, "approved_at": now}
+        if not await store.change_state(session, campaign_id, "draft", ("draft",), **values):
+            raise CampaignError(f"Campaign {campaign_id} is {campaign.state}, not a draft.")
+
+
 async def cancel(database: Database, campaign_id: int) -> None:
     await _move(database, campaign_id, "cancelled", ("draft", "scheduled", "sending", "paused"))
 
@@ -158,15 +186,25 @@ async def cancel(database: Database, campaign_id: int) -> None:
 class Preview:
     replies: list[Reply]
     will_send: Counter[str]  # channel -> people who will get it
-    held_back: Counter[str]  # blocked, outside_window
+    held_back: Counter[str]  # blocked, outside_window (opted_out when asked for)
+
+    @property
+    def recipients(self) -> int:
+        return sum(self.will_send.values())
 
 
 async def preview(
-    database: Database, library: Library, campaign_id: int, channels: Sequence[str], now: datetime
+    database: Database,
+    library: Library,
+    campaign_id: int,
+    channels: Sequence[str],
+    now: datetime,
+    with_opted_out: bool = False,
 ) -> Preview:
     campaign = await get(database, campaign_id)
+    windows = reply_windows(channels)
     async with database.session() as session:
-        members = await store.audience(session, campaign, reply_windows(channels), now, normalize)
+        members = await store.audience(session, campaign, windows, now, normalize, with_opted_out)
     return Preview(
         campaign_replies(campaign, library),
         Counter(m.channel for m in members if m.state == "pending"),

@@ -16,6 +16,8 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from aiohttp import web
 
     from bot.delivery import Sender
@@ -63,6 +65,7 @@ class Channel(ABC):
     limits: ClassVar[Limits] = _UNSET
     # How long after a person's last message the platform lets us write to them (None: always).
     reply_window: ClassVar[timedelta | None] = _UNSET
+    counts_utf16: ClassVar[bool] = False  # text length in UTF-16 units (an emoji counts twice)
     burst: ClassVar[int] = 1  # messages a campaign may send at once before the rate applies
     can_poll: ClassVar[bool] = False  # fetches updates itself (`troly serve --<name>-polling`)
     # It can write first (campaigns, notices); False: its sender only answers people who wrote

@@ -12,6 +12,7 @@ def add_routes(console: web.Application) -> None:
     from bot.console import (
         accounts,
         audit_page,
+        campaigns,
         canned,
         contacts,
         guides,
@@ -30,7 +31,7 @@ def add_routes(console: web.Application) -> None:
 
     for module in (login, today, inbox, canned, tickets, supportlog, contacts, audit_page,
                    accounts, volunteer, reports, posters, volunteers, guides,
-                   settings_page, surveys):  # fmt: skip
+                   settings_page, surveys, campaigns):  # fmt: skip
         module.routes(console.router)
 
 

@@ -332,6 +332,7 @@ class Telegram(Channel):
     label = "Telegram"
     limits = Limits(text_chars=MAX_TEXT, buttons=100, button_label_chars=64)
     reply_window = None
+    counts_utf16 = True
     burst = 1
     can_poll = True
     cli_group = "telegram"
