@@ -23,6 +23,7 @@ from bot.engine import Engine
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import AuditEvent, Campaign, Contact, StaffMember, Subscription
+from tests.channel_env import set_env
 from tests.console_helpers import SECRET, add_account, csrf_in, login
 from tests.fake_meta import APP_SECRET, PAGE_TOKEN, FakeMeta
 from tests.fake_telegram import FakeTelegram
@@ -63,9 +64,12 @@ async def meta(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeMeta]:
     messenger_settings.cache_clear()
 
 
-def three_channel_env(database_url: str, telegram: FakeTelegram, zalo: FakeZalo) -> dict[str, str]:
+def three_channel_env(
+    database_url: str, telegram: FakeTelegram, zalo: FakeZalo, rate: float = 0
+) -> dict[str, str]:
     """The three fake platforms as `troly serve`'s environment (Messenger's is the meta
-    fixture's, already in os.environ)."""
+    fixture's, already in os.environ); `rate` messages a second on Telegram and Zalo, 0: no
+    limit."""
     return {
         "DATABASE_URL": database_url,
         "TELEGRAM_TOKEN": telegram.token,
@@ -78,17 +82,19 @@ def three_channel_env(database_url: str, telegram: FakeTelegram, zalo: FakeZalo)
         "ZALO_API_URL": zalo.base_url,
         "ZALO_OAUTH_URL": zalo.base_url,
         "ZALO_REFRESH_TOKEN": zalo.issue_refresh_token(),
-        "CAMPAIGN_TELEGRAM_RATE": "0",
-        "CAMPAIGN_ZALO_RATE": "0",
+        "CAMPAIGN_TELEGRAM_RATE": str(rate),
+        "CAMPAIGN_ZALO_RATE": str(rate),
     }
 
 
 def three_channel_settings(
-    database_url: str, telegram: FakeTelegram, zalo: FakeZalo, tmp_path: Path, **extra: object
-) -> Settings:
-    env = three_channel_env(database_url, telegram, zalo)
-    values = {key.lower(): value for key, value in env.items()}
-    return Settings(campaign_image_dir=tmp_path / "images", **{**values, **extra})
+    database_url: str, telegram: FakeTelegram, zalo: FakeZalo, tmp_path: Path,
+    rate: float = 0, **extra: object,
+) -> Settings:  # fmt: skip
+    """The channels read their own settings from the environment (put back after the test)."""
+    env = three_channel_env(database_url, telegram, zalo, rate)
+    set_env(**{key.lower(): value for key, value in env.items()})
+    return Settings(database_url=database_url, campaign_image_dir=tmp_path / "images", **extra)
 
 
 async def add_subscribers(database: Database, per_channel: int = PER_CHANNEL) -> None:
@@ -360,8 +366,8 @@ async def test_pause_resume_and_cancel_from_the_page(
     tmp_path: Path,
 ) -> None:  # fmt: skip
     settings = three_channel_settings(
-        engine.database.url, telegram, zalo, tmp_path, campaign_telegram_rate=20,
-        campaign_zalo_rate=20, campaign_worker_seconds=0.2, campaign_approval_over=1000,
+        engine.database.url, telegram, zalo, tmp_path, rate=20,
+        campaign_worker_seconds=0.2, campaign_approval_over=1000,
     )  # fmt: skip
     await add_subscribers(engine.database, per_channel=40)
     author, _ = await start(aiohttp_client, engine, settings)

@@ -29,8 +29,8 @@ async def console(
 ) -> Console:  # fmt: skip
     # Throttled a little, so the page is seen following the send on its way to 100%.
     settings = three_channel_settings(
-        engine.database.url, telegram, zalo, tmp_path, campaign_telegram_rate=60,
-        campaign_zalo_rate=60, campaign_worker_seconds=0.3,
+        engine.database.url, telegram, zalo, tmp_path, rate=60,
+        campaign_worker_seconds=0.3,
     )  # fmt: skip
     app = create_app(settings, engine)
     worker.setup(app)

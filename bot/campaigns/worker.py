@@ -47,7 +47,7 @@ def wake(config: Mapping[Any, Any]) -> None:
 
 
 async def run_worker(app: web.Application) -> None:
-    from bot.app import DATABASE, LIBRARY, SETTINGS
+    from bot.app import DATABASE, ENGINE, SETTINGS
 
     settings = app[SETTINGS]
     event = app[WAKE]
@@ -57,7 +57,8 @@ async def run_worker(app: web.Application) -> None:
         try:
             # No channel configured: a due campaign waits rather than 'finish' with nobody.
             if senders:
-                await run_due(app[DATABASE], app[LIBRARY], senders, settings=settings, clock=clock)
+                library = app[ENGINE].library  # the profile saved in the console, at once
+                await run_due(app[DATABASE], library, senders, settings=settings, clock=clock)
         except asyncio.CancelledError:
             raise
         except Exception:
