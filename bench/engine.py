@@ -210,7 +210,8 @@ async def main() -> None:
             percentiles(await without_database(engine, items)),
             "(target p99 < 5 ms)",
         )
-        timings, statements = await with_sqlite(engine, items)
+        # A fresh engine: the SQLite run ranks its questions anew, as the first run did.
+        timings, statements = await with_sqlite(Engine(library, database), items)
         print("with SQLite file: ", percentiles(timings), "(target p99 < 8 ms, issue 17)")
         mean = sum(statements) / len(statements)
         ordinary = sum(n <= 3 for n in statements) / len(statements)

@@ -4,6 +4,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any, Literal
 
@@ -164,6 +165,8 @@ class Matcher:
         # Coverage, closeness to a sample, whole keyword phrase, n-grams: tuned on tests/data.
         self.weights = (1.0, 0.6, 0.2, 0.6)
         self.sample_scorer = fuzz.token_sort_ratio
+        # People ask the same few things; ranking a question anew costs a millisecond or more.
+        self._remembered = lru_cache(maxsize=4096)(self._match)
 
     @staticmethod
     def _ngrams(text: str) -> dict[str, float]:
@@ -321,6 +324,9 @@ class Matcher:
         return ranked, {i for i, parts in components.items() if parts[2]}
 
     def match(self, query: str) -> Result:
+        return self._remembered(query)
+
+    def _match(self, query: str) -> Result:
         ranked, named = self._ranked_with_phrases(query)
         if not ranked or ranked[0].score < self.suggest_at or not ranked[0].guide.code:
             return Result(query, "unknown", ())
