@@ -46,6 +46,10 @@ class Result:
         }
 
 
+def _sorted_words(words: list[str]) -> str:
+    return " ".join(sorted(words))
+
+
 def _words(normalized: str) -> list[str]:
     return normalized.split()
 
@@ -159,12 +163,11 @@ class Matcher:
                     self._phrases[phrase].add(index)
         for index, guide in enumerate(guides):
             for phrase in (guide.title, *guide.keywords, *guide.questions):
-                self._samples.append(" ".join(self._meaningful(_words(normalize(phrase)))))
+                self._samples.append(_sorted_words(self._meaningful(_words(normalize(phrase)))))
                 self._sample_owner.append(index)
         self._ngram_index, self._ngram_idf = self._index_ngrams(guides)
         # Coverage, closeness to a sample, whole keyword phrase, n-grams: tuned on tests/data.
         self.weights = (1.0, 0.6, 0.2, 0.6)
-        self.sample_scorer = fuzz.token_sort_ratio
         # People ask the same few things; ranking a question anew costs a millisecond or more.
         self._remembered = lru_cache(maxsize=4096)(self._match)
 
@@ -213,8 +216,9 @@ class Matcher:
         norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
         similarity: dict[int, float] = defaultdict(float)
         for gram, value in query.items():
+            share = value / norm
             for position, weight in self._ngram_index[gram]:
-                similarity[position] += value / norm * weight
+                similarity[position] += share * weight
         return similarity
 
     def _correct(self, word: str) -> str:
@@ -272,8 +276,9 @@ class Matcher:
             return {}
         content = " ".join(meaningful)
         closeness: dict[int, float] = defaultdict(float)
+        # token_sort_ratio, with the samples' words sorted once instead of at every comparison.
         for _, score, position in process.extract(
-            content, self._samples, scorer=self.sample_scorer, limit=40
+            _sorted_words(meaningful), self._samples, scorer=fuzz.ratio, limit=40
         ):
             owner = self._sample_owner[position]
             closeness[owner] = max(closeness[owner], score / 100)
