@@ -94,6 +94,18 @@ class ReplyOutbox:
 
     # -- the channels' side --------------------------------------------------------------
 
+    async def answer(self, sender: Sender, chat_id: str, replies: Sequence[Reply]) -> None:
+        """`send`, for a channel answering a citizen: someone who blocked the bot is marked
+        unreachable (campaigns skip them), a refusal is logged; other errors are the caller's."""
+        try:
+            await self.send(sender, chat_id, replies)
+        except Unreachable as error:
+            log.info("%s unreachable (%s), marked", chat_ref(sender.channel, chat_id), error.reason)
+            async with self.database.session() as session, session.begin():
+                await mark_unreachable(session, sender.channel, chat_id)
+        except DeliveryError as error:
+            log.warning("reply to %s not delivered: %s", chat_ref(sender.channel, chat_id), error)
+
     async def send(self, sender: Sender, chat_id: str, replies: Sequence[Reply]) -> list[str]:
         """Deliver a turn's replies now, or keep them to send later; the platform's ids of what
         went now. Unreachable and refusals (other DeliveryErrors) raise: the channel decides."""

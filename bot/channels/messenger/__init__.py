@@ -22,13 +22,10 @@ from bot.channels.messenger.render import MAX_QUICK_REPLIES, MAX_TEXT, MAX_TITLE
 from bot.channels.messenger.sender import MessengerSender
 from bot.channels.messenger.settings import MessengerSettings, messenger_settings
 from bot.channels.retry import RetryPolicy
-from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
-from bot.logs import chat_ref
 from bot.messages import Reply
 from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
-from storage.conversations import mark_unreachable
 from storage.db import Database
 
 if TYPE_CHECKING:
@@ -55,16 +52,7 @@ class MessengerChannel:
         await self.sender.typing(incoming.chat_id)
         # A database that is down raises: the inbox keeps the event and tries again later.
         replies = await self.engine.handle(incoming, keep_if_unavailable=True)
-        try:
-            await self.outbox.send(self.sender, incoming.chat_id, replies)
-        except Unreachable as error:
-            log.info(
-                "%s unreachable (%s), marked", chat_ref(CHANNEL, incoming.chat_id), error.reason
-            )
-            async with self.engine.database.session() as session, session.begin():
-                await mark_unreachable(session, CHANNEL, incoming.chat_id)
-        except DeliveryError as error:
-            log.warning("reply to %s not delivered: %s", chat_ref(CHANNEL, incoming.chat_id), error)
+        await self.outbox.answer(self.sender, incoming.chat_id, replies)
 
 
 MESSENGER = web.AppKey("messenger_channel", MessengerChannel)

@@ -33,9 +33,8 @@ from bot.channels.telegram.settings import TelegramSettings, telegram_settings
 from bot.channels.telegram.updates import CHANNEL as CHANNEL_NAME
 from bot.channels.telegram.updates import to_incoming
 from bot.channels.webhook_auth import Refused, secret_json
-from bot.delivery import DeliveryError, Unreachable
+from bot.delivery import DeliveryError
 from bot.engine import DatabaseUnavailable, Engine
-from bot.logs import chat_ref
 from bot.messages import Incoming, Reply
 from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
@@ -212,12 +211,7 @@ class TelegramChannel:
             return
         sender = TelegramSender(self.bot, self.retry)
         try:
-            await self.outbox.send(sender, incoming.chat_id, replies)
-        except Unreachable:
-            log.info("%s unreachable, marked", chat_ref("telegram", incoming.chat_id))
-            await self._mark_unreachable(incoming.chat_id)
-        except DeliveryError as error:
-            log.warning("telegram: update %s: reply not delivered: %s", update.update_id, error)
+            await self.outbox.answer(sender, incoming.chat_id, replies)
         except Exception:
             log.exception("telegram: update %s: could not render or send", update.update_id)
             try:

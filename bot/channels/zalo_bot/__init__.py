@@ -26,13 +26,11 @@ from bot.channels.zalo_bot.events import CHANNEL, parse_update, unwrap
 from bot.channels.zalo_bot.render import MAX_TEXT, render
 from bot.channels.zalo_bot.sender import ZaloBotSender, set_webhook
 from bot.channels.zalo_bot.settings import ZaloBotSettings, webhook_secret, zalo_bot_settings
-from bot.delivery import DeliveryError, TemporaryFailure, Unreachable
+from bot.delivery import DeliveryError, TemporaryFailure
 from bot.engine import DatabaseUnavailable, Engine
-from bot.logs import chat_ref
 from bot.messages import Reply
 from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
-from storage.conversations import mark_unreachable
 
 if TYPE_CHECKING:
     from bot.doctor import Check
@@ -92,16 +90,7 @@ class ZaloBotChannel:
         )
         if not replies:
             return
-        try:
-            await self.outbox.send(self.sender, update.chat_id, replies)
-        except Unreachable as error:
-            log.info(
-                "%s unreachable (%s), marked", chat_ref(CHANNEL, update.chat_id), error.reason
-            )
-            async with self.engine.database.session() as session, session.begin():
-                await mark_unreachable(session, CHANNEL, update.chat_id)
-        except DeliveryError as error:
-            log.warning("reply to %s not delivered: %s", chat_ref(CHANNEL, update.chat_id), error)
+        await self.outbox.answer(self.sender, update.chat_id, replies)
 
     async def poll_forever(self) -> None:
         """getUpdates in a loop; redelivered messages are dropped by the inbox's message ids.

@@ -29,7 +29,6 @@ from bot.channels.zalo_oa.oauth import ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFE
 from bot.channels.zalo_oa.render import MAX_BUTTON_TITLE, MAX_BUTTONS, MAX_TEXT
 from bot.channels.zalo_oa.sender import ZaloOASender
 from bot.channels.zalo_oa.settings import ZaloOASettings, zalo_oa_settings
-from bot.delivery import DeliveryError, Unreachable
 from bot.engine import Engine
 from bot.logs import chat_ref
 from bot.messages import Reply
@@ -103,12 +102,7 @@ class ZaloOAChannel:
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> None:
         try:
-            await self.outbox.send(self.sender, chat_id, replies)
-        except Unreachable as error:
-            log.info("%s unreachable (%s), marked", chat_ref("zalo", chat_id), error.reason)
-            await self._mark_unreachable(chat_id)
-        except DeliveryError as error:
-            log.warning("reply to %s not delivered: %s", chat_ref("zalo", chat_id), error)
+            await self.outbox.answer(self.sender, chat_id, replies)
         except ValueError:
             log.exception("replies to %s could not be rendered", chat_ref("zalo", chat_id))
 
