@@ -317,6 +317,11 @@ class OutboxMessage(SQLModel, table=True):
     worker: str | None = Field(default=None, max_length=80)
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     error: str | None = Field(default=None, max_length=300)
+    # The platform's ids of the messages sent, space-separated: a read receipt that names
+    # messages (Zalo OA) finds its row by them.
+    message_ids: str | None = Field(default=None, max_length=400)
+    # When the person read it, where the platform reports reads (Channel.reports_reads).
+    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class CampaignOpen(SQLModel, table=True):
