@@ -7,6 +7,7 @@ import asyncio
 import io
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient
@@ -14,7 +15,9 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.engine import Engine
-from storage.models import InboxEvent, OutboxMessage
+from storage.db import Database
+from storage.models import Campaign, Contact, InboxEvent, OutboxMessage
+from storage.reach import mark_read
 from tests.fake_meta import FakeMeta, MessengerEvents
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo, OAEvents
@@ -128,3 +131,35 @@ async def test_reads_from_messenger_and_zalo_oa_count_per_channel_and_hamlet(
     villages = {r[0]: r[column]
                 for r in book["Theo thôn, ấp"].iter_rows(min_row=3, values_only=True)}  # fmt: skip
     assert [villages[v] for v in VILLAGES] == [2, 1, 1]
+
+
+async def test_mark_read_by_watermark_and_by_message_ids(database: Database) -> None:
+    """The query on both databases: a watermark covers what was sent before it, ids find their
+    row among several, a read is never moved, and other people's rows are untouched."""
+    now = datetime.now(UTC)
+    async with database.session() as session, session.begin():
+        campaign = Campaign(title="x", text="x", state="finished", started_at=now, created_at=now)
+        session.add(campaign)
+        people = [Contact(channel=ch, chat_id=c, first_seen=now, last_seen=now)
+                  for ch, c in (("messenger", "1"), ("zalo", "2"), ("zalo", "3"))]  # fmt: skip
+        session.add_all(people)
+        await session.flush()
+        for person, ids in zip(people, ("m.a", "z1 z2", "z3"), strict=True):
+            session.add(OutboxMessage(
+                campaign_id=campaign.id or 0, contact_id=person.id or 0, channel=person.channel,
+                chat_id=person.chat_id, state="sent", sent_at=now, next_attempt_at=now,
+                message_ids=ids,
+            ))  # fmt: skip
+    later = now + timedelta(minutes=5)
+    async with database.session() as session, session.begin():
+        before = now - timedelta(seconds=1)
+        assert await mark_read(session, "messenger", "1", later, until=before) == 0
+        assert await mark_read(session, "messenger", "1", later, until=later) == 1
+        assert await mark_read(session, "messenger", "1", later + timedelta(hours=1), until=later) == 0
+        assert await mark_read(session, "zalo", "2", later, message_ids=["z3"]) == 0
+        assert await mark_read(session, "zalo", "2", later, message_ids=["z2"]) == 1
+    async with database.session() as session:
+        read = dict((await session.execute(
+            select(OutboxMessage.chat_id, OutboxMessage.read_at)
+        )).all())  # fmt: skip
+    assert read == {"1": later, "2": later, "3": None}
