@@ -143,7 +143,6 @@ async def breakdown(
     )
 
 
-
 def _count(
     row: ReachRow,
     state: str,

@@ -44,6 +44,7 @@ async def read_count(engine: Engine) -> int:
 
 async def inbox_done(engine: Engine) -> None:
     """Every stored webhook event processed (the forged ones were never stored)."""
+
     async def wait() -> None:
         while True:
             async with engine.database.session() as session:
@@ -155,7 +156,8 @@ async def test_mark_read_by_watermark_and_by_message_ids(database: Database) -> 
         before = now - timedelta(seconds=1)
         assert await mark_read(session, "messenger", "1", later, until=before) == 0
         assert await mark_read(session, "messenger", "1", later, until=later) == 1
-        assert await mark_read(session, "messenger", "1", later + timedelta(hours=1), until=later) == 0
+        again = later + timedelta(hours=1)
+        assert await mark_read(session, "messenger", "1", again, until=later) == 0
         assert await mark_read(session, "zalo", "2", later, message_ids=["z3"]) == 0
         assert await mark_read(session, "zalo", "2", later, message_ids=["z2"]) == 1
     async with database.session() as session:

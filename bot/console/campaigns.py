@@ -301,8 +301,8 @@ def write_reach_xlsx(campaign: Campaign, table: figures.Breakdown, path: Path) -
         sheet = book.active if index == 0 else book.create_sheet()
         assert sheet is not None
         sheet.title = title
-        sheet.append([f"Chiến dịch #{campaign.id}: {campaign.title}",
-                      f"Đã xem: {NOT_REPORTED} khi nền tảng không báo cho TroLy ai đã xem tin"])
+        note = f"Đã xem: {NOT_REPORTED} khi nền tảng không báo cho TroLy ai đã xem tin"
+        sheet.append([f"Chiến dịch #{campaign.id}: {campaign.title}", note])
         sheet.append([title.replace("Theo ", "").capitalize(), *HEADERS[1:]])
         for row in rows:
             read = NOT_REPORTED if row.read is None else row.read
