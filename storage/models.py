@@ -265,7 +265,8 @@ class Campaign(SQLModel, table=True):
     text: str
     image: str | None = Field(default=None, max_length=500)  # a URL or a local file path
     guide_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    audience_channel: str | None = Field(default=None, max_length=20)  # None: every channel
+    # Comma-separated channel names ("zalo,messenger"); None: every channel.
+    audience_channel: str | None = Field(default=None, max_length=120)
     audience_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Any of these villages (the profile's village tags); none: every village.
     audience_villages: list[str] = Field(
