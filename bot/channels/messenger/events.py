@@ -10,13 +10,14 @@ import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.messages import Incoming, Read
 
 CHANNEL = "messenger"
 GET_STARTED = "GET_STARTED"
+SENT_AT_SLACK = timedelta(minutes=1)
 ATTACHMENT_KINDS = {
     "image": "photo",
     "audio": "voice",
@@ -91,7 +92,10 @@ def to_read(event: dict[str, Any]) -> Read | None:
     until = _watermark(event)
     if until is None or isinstance(event.get("message"), dict):
         return None
-    return Read(CHANNEL, str(event["sender"]["id"]), at=until, until=until)
+    # The watermark is usually Meta's own timestamp of the last message read, taken before the
+    # Send API answered, while the outbox's sent_at is taken after: without slack a message
+    # read at once would never count.
+    return Read(CHANNEL, str(event["sender"]["id"]), at=until, until=until + SENT_AT_SLACK)
 
 
 def to_incoming(event: dict[str, Any]) -> Incoming:
