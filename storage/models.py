@@ -304,6 +304,8 @@ class OutboxMessage(SQLModel, table=True):
         UniqueConstraint("campaign_id", "contact_id"),
         # The claim query: this campaign's pending rows, oldest first.
         Index("ix_outbox_campaign_state", "campaign_id", "state", "id"),
+        # A read receipt finds the person's rows: platforms send one for every message read.
+        Index("ix_outbox_chat", "channel", "chat_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

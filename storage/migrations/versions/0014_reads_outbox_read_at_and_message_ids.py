@@ -23,9 +23,11 @@ def upgrade() -> None:
             sa.Column("message_ids", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True)
         )
         batch_op.add_column(sa.Column("read_at", UTCDateTime(), nullable=True))
+        batch_op.create_index("ix_outbox_chat", ["channel", "chat_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_chat")
         batch_op.drop_column("read_at")
         batch_op.drop_column("message_ids")
