@@ -29,7 +29,7 @@ from bot.library import Library
 from bot.links import parse_start_payload
 from bot.logs import chat_ref
 from bot.matcher import Matcher, normalize
-from bot.messages import Button, Incoming, Reply
+from bot.messages import Button, Incoming, Read, Reply
 from bot.outbound import Outbound, deliver
 from bot.privacy import erased, screen
 from bot.settings import Settings
@@ -43,6 +43,7 @@ from storage.conversations import (
     touch_contact,
 )
 from storage.db import Database
+from storage.reach import mark_read
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,16 @@ class Engine:
         # must see the state the first one leaves (hand-off mode, the next step).
         async with self._chat_locks.hold((incoming.channel, incoming.chat_id)):
             return await self._handle_in_order(incoming, keep_if_unavailable)
+
+    async def record_read(self, read: Read) -> int:
+        """A read receipt goes on the campaign messages it covers: no turn, no reply, no log of
+        a citizen message. A database that is down raises (the channel's inbox keeps it)."""
+        async with self.database.session() as session, session.begin():
+            marked = await mark_read(
+                session, read.channel, read.chat_id, read.at, read.until, read.message_ids
+            )
+        log.debug("%s read %d campaign message(s)", chat_ref(read.channel, read.chat_id), marked)
+        return marked
 
     async def _handle_in_order(self, incoming: Incoming, keep_if_unavailable: bool) -> Replies:
         started = time.perf_counter()

@@ -50,3 +50,15 @@ class Incoming:
     reply_to: str | None = None  # platform id of the message this one answers, if any
     message_id: str | None = None  # the client's own id: a retry of it is answered once
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Read:
+    """A platform's read receipt: the person has read what we sent them up to `until` (Messenger's
+    watermark), or the messages named in `message_ids` (Zalo OA). Not a turn: nothing answers it."""
+
+    channel: str
+    chat_id: str
+    at: datetime  # when they read it
+    until: datetime | None = None
+    message_ids: tuple[str, ...] = ()

@@ -2,7 +2,7 @@
 and per village once it is sent."""
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -83,6 +83,7 @@ class ReachRow:
     failed: int = 0  # failed or uncertain
     opened: int = 0
     opted_out: int = 0
+    read: int | None = None  # None: none of its people are on a channel that reports reads
     states: dict[str, int] = field(default_factory=dict)
 
 
@@ -97,11 +98,14 @@ async def breakdown(
     campaign: Campaign,
     villages: Sequence[str],
     village_key: Callable[[str], str] = str.casefold,
+    reading: Collection[str] = (),
 ) -> Breakdown:
-    """Delivered, guide opened (within 7 days), opted out (within 24 hours) per channel and per
-    village; a person's village is the first of their tags that is one of the profile's."""
+    """Delivered, read (on the `reading` channels, whose platforms report it), guide opened
+    (within 7 days), opted out (within 24 hours) per channel and per village; a person's village
+    is the first of their tags that is one of the profile's."""
     rows = (await session.execute(
-        select(OUTBOX.c.contact_id, OUTBOX.c.channel, OUTBOX.c.state, OUTBOX.c.sent_at)
+        select(OUTBOX.c.contact_id, OUTBOX.c.channel, OUTBOX.c.state, OUTBOX.c.sent_at,
+               OUTBOX.c.read_at)
         .where(OUTBOX.c.campaign_id == campaign.id)
     )).all()  # fmt: skip
     contacts = [r[0] for r in rows]
@@ -123,7 +127,7 @@ async def breakdown(
     known = {village_key(v): v for v in villages}
     by_channel: dict[str, ReachRow] = {}
     by_village: dict[str, ReachRow] = defaultdict(lambda: ReachRow(""))
-    for contact_id, channel, state, sent_at in rows:
+    for contact_id, channel, state, sent_at, read_at in rows:
         own = [known[k] for t in tags.get(contact_id) or [] if (k := village_key(t)) in known]
         village = own[0] if own else ""  # no hamlet known: shown last
         for row in (
@@ -131,6 +135,8 @@ async def breakdown(
             by_village.setdefault(village, ReachRow(village)),
         ):
             _count(row, state, sent_at, opens.get(contact_id), stopped.get(contact_id))
+            if channel in reading:  # elsewhere 'read' stays unknown (None), not 0
+                row.read = (row.read or 0) + (state == "sent" and read_at is not None)
     return Breakdown(
         sorted(by_channel.values(), key=lambda r: r.name),
         sorted(by_village.values(), key=lambda r: (not r.name, r.name)),

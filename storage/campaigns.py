@@ -114,7 +114,7 @@ async def audience(
     """
     wanted = set(reply_windows)
     if campaign.audience_channel:
-        wanted &= {campaign.audience_channel}
+        wanted &= set(campaign.audience_channel.split(","))
     tags = {tag_key(t) for t in campaign.audience_tags or []}
     villages = {tag_key(v) for v in campaign.audience_villages or []}
     opened = None

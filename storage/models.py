@@ -265,7 +265,8 @@ class Campaign(SQLModel, table=True):
     text: str
     image: str | None = Field(default=None, max_length=500)  # a URL or a local file path
     guide_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    audience_channel: str | None = Field(default=None, max_length=20)  # None: every channel
+    # Comma-separated channel names ("zalo,messenger"); None: every channel.
+    audience_channel: str | None = Field(default=None, max_length=120)
     audience_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Any of these villages (the profile's village tags); none: every village.
     audience_villages: list[str] = Field(
@@ -303,6 +304,8 @@ class OutboxMessage(SQLModel, table=True):
         UniqueConstraint("campaign_id", "contact_id"),
         # The claim query: this campaign's pending rows, oldest first.
         Index("ix_outbox_campaign_state", "campaign_id", "state", "id"),
+        # A read receipt finds the person's rows: platforms send one for every message read.
+        Index("ix_outbox_chat", "channel", "chat_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -317,6 +320,11 @@ class OutboxMessage(SQLModel, table=True):
     worker: str | None = Field(default=None, max_length=80)
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     error: str | None = Field(default=None, max_length=300)
+    # The platform's ids of the messages sent, space-separated: a read receipt that names
+    # messages (Zalo OA) finds its row by them.
+    message_ids: str | None = Field(default=None, max_length=400)
+    # When the person read it, where the platform reports reads (Channel.reports_reads).
+    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class CampaignOpen(SQLModel, table=True):

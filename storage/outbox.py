@@ -49,6 +49,7 @@ class Outcome:
     next_attempt_at: datetime | None = None
     sent_at: datetime | None = None
     error: str | None = None
+    message_ids: Sequence[str] = ()  # the platform's ids of what was sent
 
 
 def new_worker_id() -> str:
@@ -83,6 +84,7 @@ async def record(session: AsyncSession, worker: str, outcomes: Sequence[Outcome]
             next_attempt_at=bindparam("retry_at"),
             sent_at=bindparam("done_at"),
             error=bindparam("why"),
+            message_ids=bindparam("platform_ids"),
         )
         .execution_options(synchronize_session=False),
         [
@@ -93,6 +95,7 @@ async def record(session: AsyncSession, worker: str, outcomes: Sequence[Outcome]
                 "retry_at": o.next_attempt_at or NEVER,
                 "done_at": o.sent_at,
                 "why": (o.error or "")[:300] or None,
+                "platform_ids": " ".join(i for i in o.message_ids if i)[:400] or None,
             }
             for o in outcomes
         ],

@@ -1,9 +1,10 @@
 """Campaign opens and reach figures, and what a volunteer's share links brought."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -86,6 +87,42 @@ async def reach(session: AsyncSession, campaign: Campaign) -> Reach:
         if at is not None and timedelta(0) <= at - sent_at[c] <= OPT_OUT_WINDOW
     )
     return Reach(sum(states.values()), states, len(opened), opted_out_after)
+
+
+async def mark_read(
+    session: AsyncSession,
+    channel: str,
+    chat_id: str,
+    at: datetime,
+    until: datetime | None = None,
+    message_ids: Sequence[str] = (),
+) -> int:
+    """A read receipt on the person's sent campaign messages not yet read: those sent up to
+    `until`, or those whose platform ids include one of `message_ids`. How many it marked; an
+    unknown person or message marks none."""
+    unread = (
+        OUTBOX.c.channel == channel,
+        OUTBOX.c.chat_id == chat_id,
+        OUTBOX.c.state == "sent",
+        OUTBOX.c.read_at.is_(None),
+    )
+    marked = 0
+    if until is not None:
+        done = await session.execute(
+            update(OUTBOX).where(*unread, OUTBOX.c.sent_at <= until).values(read_at=at)
+        )
+        marked += done.rowcount or 0  # type: ignore[attr-defined]
+    if message_ids:
+        wanted = set(message_ids)
+        rows = (await session.execute(
+            select(OUTBOX.c.id, OUTBOX.c.message_ids)
+            .where(*unread, OUTBOX.c.message_ids.is_not(None))
+        )).all()  # fmt: skip
+        ids = [row_id for row_id, sent in rows if wanted & set(sent.split())]
+        if ids:
+            await session.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids)).values(read_at=at))
+            marked += len(ids)
+    return marked
 
 
 # -- volunteers ----------------------------------------------------------------------------

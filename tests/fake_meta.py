@@ -260,6 +260,10 @@ class MessengerEvents:
             "referral": {"ref": ref, "source": "SHORTLINK", "type": "OPEN_THREAD"},
         }
 
+    def read(self, psid: str, watermark_ms: int) -> dict[str, Any]:
+        """`message_reads`: everything the page sent this person before the watermark was read."""
+        return {**self._base(psid), "read": {"watermark": watermark_ms}}
+
     def echo(self, psid: str) -> dict[str, Any]:
         return {
             **self._base(psid),

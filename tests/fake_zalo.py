@@ -400,6 +400,15 @@ class OAEvents:
     def unfollow(self, user: str) -> dict[str, Any]:
         return self.follow(user, "unfollow")
 
+    def seen(self, user: str, msg_ids: list[str], at: float | None = None) -> dict[str, Any]:
+        """`user_seen_message`: the OA is the sender, the person who read is the recipient."""
+        return {
+            **self._base("user_seen_message", at),
+            "sender": {"id": self.oa_id},
+            "recipient": {"id": user},
+            "message": {"msg_ids": msg_ids},
+        }
+
 
 def bot_update(
     chat_id: str,

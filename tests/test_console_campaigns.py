@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from bot.app import create_app
 from bot.campaigns import worker
@@ -355,10 +355,22 @@ async def test_audience_by_hamlet_and_by_who_opened_a_guide_lately(
     assert await recipients() == 90
     assert await recipients(village=[VILLAGES[0]]) == 30  # chat ids ending 0, 3, 6, ...
     assert await recipients(village=[VILLAGES[0], VILLAGES[1]], channel="zalo") == 20
+    assert await recipients(channel=["zalo", "messenger"]) == 60  # several channels at once
+    assert await recipients(channel=["zalo", "messenger", "telegram"]) == 90
+    again = await author.get(f"/staff/campaigns/new?copy={await newest_id(engine)}")
+    assert len(re.findall(r'name="channel" value="[a-z_]+" checked', await again.text())) == 3
+    refused = await author.post("/staff/campaigns/new",
+                                data={"csrf": token, "text": TEXT, "channel": "fax"})  # fmt: skip
+    assert refused.status == 400 and "Kênh đã chọn" in await refused.text()
     assert await recipients(opened_guide="vneid-cai-dat", opened_days="30") == 2
     assert await recipients(opened_guide="vneid-cai-dat", opened_days="60") == 3
     refused = await author.post("/staff/campaigns/new", data={"csrf": token, "text": " "})
     assert refused.status == 400 and "Chưa có nội dung tin nhắn" in await refused.text()
+
+
+async def newest_id(engine: Engine) -> int:
+    async with engine.database.session() as session:
+        return (await session.execute(select(func.max(Campaign.id)))).scalar_one()
 
 
 async def test_pause_resume_and_cancel_from_the_page(

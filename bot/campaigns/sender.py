@@ -131,8 +131,9 @@ class CampaignSender:
         for _ in range(MAX_RATE_LIMITED):
             await bucket.take()
             try:
-                await sender.send(row.chat_id, replies)
-                return Outcome(row, "sent", row.attempts + 1, sent_at=self.clock())
+                ids = await sender.send(row.chat_id, replies)
+                return Outcome(row, "sent", row.attempts + 1, sent_at=self.clock(),
+                               message_ids=ids)  # fmt: skip
             except RateLimited as error:
                 # Nothing was delivered: waiting and trying the same row again is safe.
                 log.info("campaign: %s asks to wait %.0fs", sender.channel, error.retry_after)

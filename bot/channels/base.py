@@ -71,6 +71,8 @@ class Channel(ABC):
     # It can write first (campaigns, notices); False: its sender only answers people who wrote
     # to it (the web chat keeps staff answers for a page that may never come back).
     starts_conversations: ClassVar[bool] = True
+    # The platform tells the bot when a person read its messages (read receipts in webhooks).
+    reports_reads: ClassVar[bool] = False
     cli_group: ClassVar[str | None] = None  # `troly <cli_group> ...`, see register_cli
     cli_help: ClassVar[str] = ""
 
@@ -156,6 +158,11 @@ def can_send(channel: Channel) -> bool:
 def sending_channels(settings: "Settings") -> tuple[Channel, ...]:
     """Configured channels that can send on their own."""
     return tuple(c for c in all_channels() if c.configured(settings) and can_send(c))
+
+
+def reading_channels() -> frozenset[str]:
+    """The channels whose platform reports reads: elsewhere 'read' is unknown, not zero."""
+    return frozenset(c.name for c in all_channels() if c.reports_reads)
 
 
 def reply_windows() -> dict[str, timedelta | None]:

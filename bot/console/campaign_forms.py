@@ -29,7 +29,7 @@ class Compose:
     title: str = ""
     text: str = ""
     guide: str = ""
-    channel: str = ""
+    channels: list[str] = field(default_factory=list)  # none: every channel
     tags: str = ""
     villages: list[str] = field(default_factory=list)
     opened_guide: str = ""
@@ -46,7 +46,7 @@ class Compose:
             "text": self.text,
             "image": self.image,
             "guide_ids": [self.guide] if self.guide else [],
-            "channel": self.channel or None,
+            "channel": ",".join(self.channels) or None,
             "tags": [t.strip() for t in self.tags.split(",") if t.strip()],
             "villages": self.villages,
             "opened_guide": self.opened_guide or None,
@@ -67,7 +67,7 @@ def read_form(data: Any, library: Library, channels: list[str]) -> Compose:
         title=one("title")[:200],
         text=one("text"),
         guide=one("guide"),
-        channel=one("channel"),
+        channels=[c for c in data.getall("channel", []) if isinstance(c, str) and c],
         tags=one("tags")[:300],
         villages=[v for v in data.getall("village", []) if v in villages],
         opened_guide=one("opened_guide"),
@@ -81,7 +81,7 @@ def read_form(data: Any, library: Library, channels: list[str]) -> Compose:
     for guide in (compose.guide, compose.opened_guide):
         if guide and guide not in library.guides:
             compose.errors.append("Hướng dẫn đã chọn không còn trong thư viện.")
-    if compose.channel and compose.channel not in channels:
+    if any(c not in channels for c in compose.channels):
         compose.errors.append("Kênh đã chọn không gửi được chiến dịch.")
     if not compose.opened_days.isdigit() or not 1 <= int(compose.opened_days) <= 365:
         compose.errors.append("Số ngày phải từ 1 đến 365.")
@@ -94,7 +94,7 @@ def from_campaign(campaign: Campaign) -> Compose:
         title=campaign.title,
         text=campaign.text,
         guide=(campaign.guide_ids or [""])[0],
-        channel=campaign.audience_channel or "",
+        channels=(campaign.audience_channel or "").split(",") if campaign.audience_channel else [],
         tags=", ".join(campaign.audience_tags or []),
         villages=list(campaign.audience_villages or []),
         opened_guide=campaign.audience_guide or "",

@@ -14,6 +14,7 @@ from bot import campaigns as control
 from bot.app import SENDERS, SETTINGS
 from bot.campaigns.control import reply_windows
 from bot.campaigns.worker import wake
+from bot.channels.base import reading_channels
 from bot.console import campaign_forms as forms
 from bot.console.pages import db, engine_of, int_or_404, see_other
 from bot.console.security import STAFF_ROLES, me, now, require
@@ -161,7 +162,9 @@ async def _sent_context(request: web.Request, campaign: Campaign) -> dict[str, A
         progress = await figures.progress(session, campaign.id or 0, now())
         context: dict[str, Any] = {"progress": progress.as_json(campaign.state)}
         if campaign.started_at is not None:
-            context["breakdown"] = await figures.breakdown(session, campaign, villages)
+            context["breakdown"] = await figures.breakdown(
+                session, campaign, villages, reading=reading_channels()
+            )
             context["reach"] = await reach(session, campaign)
     return context
 
@@ -280,8 +283,9 @@ async def reach_xlsx(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-HEADERS = ["", "Người nhận", "Đã gửi tới", "Bỏ qua", "Lỗi / không chắc", "Mở hướng dẫn",
-           "Ngừng nhận sau đó"]  # fmt: skip
+HEADERS = ["", "Người nhận", "Đã gửi tới", "Bỏ qua", "Lỗi / không chắc", "Đã xem",
+           "Mở hướng dẫn", "Ngừng nhận sau đó"]  # fmt: skip
+NOT_REPORTED = "—"  # the platform does not say who read it
 
 
 def write_reach_xlsx(campaign: Campaign, table: figures.Breakdown, path: Path) -> Path:
@@ -297,10 +301,12 @@ def write_reach_xlsx(campaign: Campaign, table: figures.Breakdown, path: Path) -
         sheet = book.active if index == 0 else book.create_sheet()
         assert sheet is not None
         sheet.title = title
-        sheet.append([f"Chiến dịch #{campaign.id}: {campaign.title}"])
+        note = f"Đã xem: {NOT_REPORTED} khi nền tảng không báo cho TroLy ai đã xem tin"
+        sheet.append([f"Chiến dịch #{campaign.id}: {campaign.title}", note])
         sheet.append([title.replace("Theo ", "").capitalize(), *HEADERS[1:]])
         for row in rows:
+            read = NOT_REPORTED if row.read is None else row.read
             sheet.append([name(row.name), row.audience, row.delivered, row.skipped, row.failed,
-                          row.opened, row.opted_out])  # fmt: skip
+                          read, row.opened, row.opted_out])  # fmt: skip
     book.save(path)
     return path

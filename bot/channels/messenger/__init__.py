@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.channels.base import Channel, Limits, ShareLink, Shown
 from bot.channels.inbox import Inbox
-from bot.channels.messenger.events import CHANNEL, events, signature_ok, to_incoming
+from bot.channels.messenger.events import CHANNEL, events, signature_ok, to_incoming, to_read
 from bot.channels.messenger.render import MAX_QUICK_REPLIES, MAX_TEXT, MAX_TITLE
 from bot.channels.messenger.sender import MessengerSender
 from bot.channels.messenger.settings import MessengerSettings, messenger_settings
@@ -48,7 +48,12 @@ class MessengerChannel:
         self.inbox = Inbox(engine.database, CHANNEL, self.process)
 
     async def process(self, body: str) -> None:
-        incoming = to_incoming(json.loads(body))
+        event = json.loads(body)
+        read = to_read(event)
+        if read is not None:
+            await self.engine.record_read(read)
+            return
+        incoming = to_incoming(event)
         await self.sender.typing(incoming.chat_id)
         # A database that is down raises: the inbox keeps the event and tries again later.
         replies = await self.engine.handle(incoming, keep_if_unavailable=True)
@@ -117,6 +122,7 @@ class Messenger(Channel):
     label = "Messenger"
     limits = Limits(text_chars=MAX_TEXT, buttons=MAX_QUICK_REPLIES, button_label_chars=MAX_TITLE)
     reply_window = timedelta(hours=24)  # standard messaging; no message tags for promotions
+    reports_reads = True
     cli_group = "messenger"
     cli_help = "Facebook Messenger: the page's Get Started button, greeting and menu."
 

@@ -1,7 +1,8 @@
 """Webhook events -> Incoming: messages, quick replies, postbacks (Get Started) and referrals.
 
 Meta batches events: one POST carries entries, each with a `messaging` list. Echoes of the
-page's own messages, deliveries and reads are not the person speaking and are dropped.
+page's own messages and deliveries are not the person speaking and are dropped; a read
+(`message_reads`: everything sent before its watermark was read) becomes a Read, not a turn.
 """
 
 import hashlib
@@ -9,12 +10,14 @@ import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.messages import Incoming
+from bot.messages import Incoming, Read
 
 CHANNEL = "messenger"
 GET_STARTED = "GET_STARTED"
+SENT_AT_SLACK = timedelta(minutes=1)
 ATTACHMENT_KINDS = {
     "image": "photo",
     "audio": "voice",
@@ -68,7 +71,31 @@ def _identify(event: Any) -> tuple[str, str] | None:
         return str(postback.get("mid") or f"postback:{psid}:{stamp}"), psid
     if isinstance(event.get("referral"), dict):
         return f"referral:{psid}:{stamp}", psid
-    return None  # delivery, read, reaction...
+    if _watermark(event) is not None:
+        return f"read:{psid}:{event['read']['watermark']}", psid
+    return None  # delivery, reaction...
+
+
+def _watermark(event: dict[str, Any]) -> datetime | None:
+    read = event.get("read")
+    mark = read.get("watermark") if isinstance(read, dict) else None
+    if not isinstance(mark, int) or isinstance(mark, bool) or mark <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(mark / 1000, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def to_read(event: dict[str, Any]) -> Read | None:
+    """A `message_reads` event as a Read (everything sent up to the watermark); None otherwise."""
+    until = _watermark(event)
+    if until is None or isinstance(event.get("message"), dict):
+        return None
+    # The watermark is usually Meta's own timestamp of the last message read, taken before the
+    # Send API answered, while the outbox's sent_at is taken after: without slack a message
+    # read at once would never count.
+    return Read(CHANNEL, str(event["sender"]["id"]), at=until, until=until + SENT_AT_SLACK)
 
 
 def to_incoming(event: dict[str, Any]) -> Incoming:

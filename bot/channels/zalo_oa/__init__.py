@@ -92,6 +92,9 @@ class ZaloOAChannel:
             await self._mark_unreachable(event.chat_id)
             log.info("%s unfollowed, marked unreachable", chat_ref("zalo", event.chat_id))
             return
+        if event.read is not None:
+            await self.engine.record_read(event.read)
+            return
         if event.incoming is None:
             log.info("zalo: event %r acknowledged, nothing to do", event.name[:40])
             return
@@ -217,6 +220,7 @@ class ZaloOA(Channel):
     label = "Zalo OA"
     limits = Limits(text_chars=MAX_TEXT, buttons=MAX_BUTTONS, button_label_chars=MAX_BUTTON_TITLE)
     reply_window = timedelta(days=7)  # consultation messages: 7 days after the person wrote
+    reports_reads = True
     cli_group = "zalo"
     cli_help = "Zalo: OA authorisation, Bot Platform webhook."
 

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.channels.http import utc_now
-from bot.messages import Incoming
+from bot.messages import Incoming, Read
 
 log = logging.getLogger(__name__)
 
 
 CHANNEL = "zalo"
+SEEN = "user_seen_message"
 # oa.query.hide buttons come back as a text the person "sent": this prefix, which nobody
 # types, tells a pressed button from a typed message.
 ACTION_PREFIX = "#tl:"
@@ -43,6 +44,7 @@ class Event:
     event_id: str
     incoming: Incoming | None = None
     unfollowed: bool = False
+    read: Read | None = None
 
 
 def _timestamp(event: dict[str, Any]) -> datetime | None:
@@ -54,7 +56,9 @@ def _timestamp(event: dict[str, Any]) -> datetime | None:
 
 
 def _user_id(event: dict[str, Any]) -> str:
-    for key in ("sender", "follower"):
+    # In user_seen_message the OA is the sender: the person who read is the recipient.
+    keys = ("recipient",) if event.get("event_name") == SEEN else ("sender", "follower")
+    for key in keys:
         part = event.get(key)
         if isinstance(part, dict) and part.get("id"):
             return str(part["id"])
@@ -85,4 +89,9 @@ def parse_event(event: dict[str, Any]) -> Event:
         incoming = Incoming(**base, text="/start")  # the welcome and the menu
     elif name == "unfollow":
         return Event(name, chat_id, event_id, unfollowed=True)
+    elif name == SEEN:
+        seen = message.get("msg_ids")
+        ids = tuple(str(i) for i in seen if i) if isinstance(seen, list) else ()
+        read = Read(CHANNEL, chat_id, at=when, message_ids=ids) if ids else None
+        return Event(name, chat_id, event_id, read=read)
     return Event(name, chat_id, event_id, incoming)
