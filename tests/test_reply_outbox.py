@@ -5,6 +5,7 @@ and a real PostgreSQL, against the fake Telegram."""
 
 import asyncio
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -39,8 +40,10 @@ async def test_two_workers_send_each_kept_reply_once_and_in_order(database: Data
     second_process = Database(database.url)  # its own pool, as another worker process has
     async with FakeTelegram() as telegram:
         senders = [sender_for(telegram), sender_for(telegram)]
-        first = ReplyOutbox(database, {"telegram": senders[0]}, settings=QUICK)
-        other = ReplyOutbox(second_process, {"telegram": senders[1]}, settings=QUICK)
+        # A few chats per claim, so neither worker can take the whole table in one step.
+        few = replace(QUICK, batch=3)
+        first = ReplyOutbox(database, {"telegram": senders[0]}, settings=few)
+        other = ReplyOutbox(second_process, {"telegram": senders[1]}, settings=few)
         try:
             telegram.outage = Failure.server_error(500)
             for n in range(PER_CHAT):  # the first of each chat fails; the rest queue behind it
