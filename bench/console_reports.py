@@ -24,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
-from reports import rows, seed_sqlite  # noqa: E402  (bench/reports.py)
+from reports import rows, tables  # noqa: E402  (bench/reports.py)
+from seed import seed_sqlite  # noqa: E402  (bench/seed.py)
 
 from storage.db import upgrade  # noqa: E402
 
@@ -91,7 +92,7 @@ def main() -> None:
         path = Path(folder) / "bench.db"
         upgrade(f"sqlite+aiosqlite:///{path}")
         started = time.perf_counter()
-        seed_sqlite(path, data)
+        seed_sqlite(path, tables(data))
         print(f"seeded {sessions:,} sessions, {messages:,} messages in SQLite "
               f"({time.perf_counter() - started:.0f} s)")  # fmt: skip
         for name, seconds in asyncio.run(measure(path)).items():
