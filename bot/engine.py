@@ -175,7 +175,7 @@ class Engine:
         now = self.clock()
         # Secrets people type are taken out before any handler, log or table sees the text.
         incoming, secrets = screen(incoming)
-        async with self.database.session() as session, session.begin():
+        async with self.database.one_writer, self.database.session() as session, session.begin():
             # One statement reads the state, its support session and any earlier answer to this
             # message id (issue 17: a turn's cost is mostly its round trips); the turn holds on
             # to the support session, so it is not read again.
