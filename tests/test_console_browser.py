@@ -267,6 +267,7 @@ async def test_outreach_pages(console: Console, engine: Engine) -> None:
     mai = await volunteer_login(engine, "mai", "Phạm Thị Mai", "TV09")
     await page.get_by_role("link", name="Tình nguyện viên", exact=True).click()
     await expect(page.locator("table.volunteers")).to_contain_text("TV09")
+    await expect(page).to_have_title("Tình nguyện viên · TroLy")
     await page.fill("#name", "Võ Văn Ba")
     await page.fill("#code", "tv10")
     await page.get_by_role("button", name="Thêm", exact=True).click()
