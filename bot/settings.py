@@ -36,7 +36,6 @@ class Settings(BaseSettings):
     report_week_close_time: time = time(16, 0)
     report_month_start_day: int = 1  # 1: calendar months; 26: 26th to 25th
     # Campaigns (issue 8): sends in flight per channel; each channel's settings hold its rate.
-    campaign_zalo_rate: float = 5.0  # the Zalo Bot Platform's (the OA reads it in its own)
     campaign_concurrency: int = 8  # per channel; also the most rows a crash can leave uncertain
     # Above this many recipients a second staff member (not the author) approves first.
     campaign_approval_over: int = 200

@@ -214,7 +214,7 @@ class ZaloBot(Channel):
         return [Shown(m.text, (), m.photo) for m in render(replies)]
 
     def rate(self, settings: Settings) -> float:
-        return settings.campaign_zalo_rate
+        return zalo_bot_settings().campaign_rate
 
     def setup(self, app: web.Application) -> None:
         setup(app)

@@ -3,6 +3,7 @@
 import hashlib
 from functools import cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,6 +15,8 @@ class ZaloBotSettings(BaseSettings):
     token: str | None = None
     api_url: str = "https://bot-api.zaloplatforms.com"
     secret: str | None = None  # guards POST /webhook/zalo_bot; derived from the token if unset
+    # One Zalo campaign rate for the OA and the bot, as the README documents it.
+    campaign_rate: float = Field(default=5.0, validation_alias="CAMPAIGN_ZALO_RATE")
 
     @property
     def configured(self) -> bool:
