@@ -17,8 +17,9 @@ from bot.app import create_app
 from bot.channels.base import get_channel
 from bot.channels.messenger import MESSENGER, page_link
 from bot.channels.messenger.render import render
-from bot.channels.messenger.sender import MessengerSender
+from bot.channels.messenger.sender import RATE_LIMIT_WAIT, MessengerSender
 from bot.channels.messenger.settings import MessengerSettings, messenger_settings
+from bot.channels.retry import RetryPolicy
 from bot.engine import Engine
 from bot.library import Library
 from bot.links import share_links
@@ -33,6 +34,7 @@ from tests.fake_meta import (
     NOT_AVAILABLE,
     OUTSIDE_WINDOW,
     PAGE_TOKEN,
+    RATE_LIMITED,
     TOKEN_INVALID,
     Call,
     FakeMeta,
@@ -160,6 +162,52 @@ async def test_get_started_with_a_referral_opens_the_guide_and_records_the_sourc
     assert (contact.channel, contact.chat_id, contact.referral) == ("messenger", PSID, "TV05")
     calls = await citizen.send(citizen.events.postback(PSID, "GET_STARTED"))
     assert "Xin chào" in texts(calls), "Get Started without a link: the welcome"
+
+
+async def test_an_m_me_link_opened_in_an_existing_thread_opens_the_guide(
+    citizen: Citizen, sqlite_database: Database
+) -> None:
+    """Someone who already talked to the page taps a poster's link: Meta sends a bare
+    `messaging_referrals` event, with no message and no postback."""
+    await citizen.say("menu")
+    calls = await citizen.send(citizen.events.referral(PSID, "g_vneid-cai-dat_TV07"))
+    assert "Bước 1/" in texts(calls)
+    async with sqlite_database.session() as session:
+        contact = (await session.execute(select(Contact))).scalar_one()
+    assert contact.referral == "TV07", "the first source that brought them is kept"
+
+
+async def test_the_persistent_menu_answers_like_the_buttons(citizen: Citizen) -> None:
+    """`troly messenger setup` puts postbacks with action payloads in the page's menu."""
+    calls = await citizen.send(citizen.events.postback(PSID, "menu"))
+    assert "Bạn cần hướng dẫn về việc gì?" in texts(calls)
+    assert calls[-1].quick_replies
+
+
+class Naps:
+    """The retry sleep, recorded instead of slept."""
+
+    def __init__(self) -> None:
+        self.taken: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.taken.append(seconds)
+
+
+@pytest.mark.parametrize("code", [4, RATE_LIMITED])
+async def test_meta_rate_limits_back_off_then_deliver_once(meta: FakeMeta, code: int) -> None:
+    naps = Naps()
+    sender = MessengerSender(MessengerSettings(), RetryPolicy(attempts=3, max_delay=30, sleep=naps))
+    meta.fail(code, times=2)
+    try:
+        await sender.send(PSID, [Reply("Giờ làm việc: 7h30 đến 17h")])
+    finally:
+        await sender.close()
+    # Meta gives no time: the sender waits its own longest wait, twice, then the third try lands.
+    assert naps.taken == [min(RATE_LIMIT_WAIT, 30)] * 2
+    (delivered,) = meta.messages_to(PSID)
+    assert delivered.text == "Giờ làm việc: 7h30 đến 17h"
+    assert len(meta.sends()) == 3
 
 
 async def test_stickers_photos_and_echoes(citizen: Citizen, meta: FakeMeta) -> None:
