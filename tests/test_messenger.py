@@ -27,7 +27,7 @@ from bot.messages import Button, Reply
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Contact
-from tests.channel_env import telegram_env
+from tests.channel_env import set_env, telegram_env
 from tests.conftest import ROOT
 from tests.fake_meta import (
     APP_SECRET,
@@ -323,7 +323,8 @@ async def test_a_messenger_citizen_reaches_staff_and_gets_the_answer_on_messenge
             "chat": {"id": call.chat_id, "type": "group"}, "text": call.params.get("text", ""),
         })  # fmt: skip
         telegram_env(telegram, SECRET)
-        settings = Settings(database_url=sqlite_database.url, telegram_staff_chat_id=STAFF_GROUP)
+        set_env(telegram_staff_chat_id=STAFF_GROUP)
+        settings = Settings(database_url=sqlite_database.url)
         engine = Engine(fixture_library, sqlite_database, clock=Clock(MONDAY_9AM))
         async with sqlite_database.session() as session, session.begin():
             await add_member(session, name="Trần Thị Lan", role="staff", now=MONDAY_9AM,

@@ -123,6 +123,10 @@ class Channel(ABC):
         pollers = ", ".join(c.name for c in all_channels() if c.can_poll) or "none"
         raise ChannelSetupError(f"{self.name} has no polling mode (channels that poll: {pollers})")
 
+    def staff_group(self) -> str | None:
+        """The staff group its own settings name: the staff room when STAFF_ROOM is unset."""
+        return None
+
     async def doctor(self, settings: "Settings", database: "Database") -> list["Check"]:
         return []
 
@@ -158,6 +162,15 @@ def label_of(name: str) -> str:
 def can_send(channel: Channel) -> bool:
     """It can write to a person who has not just written: campaigns, notices, staff answers."""
     return channel.starts_conversations and type(channel).make_sender is not Channel.make_sender
+
+
+def default_staff_room() -> tuple[str, str] | None:
+    """(channel, chat id) of the first staff group a channel's settings name; None: none does."""
+    for channel in all_channels():
+        group = channel.staff_group()
+        if group is not None:
+            return channel.name, group
+    return None
 
 
 def sending_channels(settings: "Settings") -> tuple[Channel, ...]:
