@@ -282,6 +282,40 @@ async def test_deep_links_share_links_and_the_registry_know_messenger(
     assert channel is not None and channel.reply_window == timedelta(hours=24)
 
 
+async def test_posters_carry_the_messenger_qr_code(meta: FakeMeta, full_library: Library, tmp_path):
+    from bot.posters import guide_poster, save
+    from tests.test_posters import scan_png
+
+    guide = full_library.guides["vneid-cai-dat"]
+    [path] = save(guide_poster(full_library, guide), tmp_path / "vneid.png")
+    assert "https://m.me/ttpvhcc.hoaan?ref=g_vneid-cai-dat_poster" in scan_png(path)
+
+
+async def test_a_volunteers_messenger_link_brings_a_neighbour_counted_as_theirs(
+    citizen: Citizen, meta: FakeMeta, sqlite_database: Database
+) -> None:
+    from storage.models import StaffMember
+    from storage.reach import volunteer_reach
+
+    async with sqlite_database.session() as session, session.begin():
+        session.add(StaffMember(name="Lê Thị Hoa", role="volunteer", code="TV05",
+                                channel="messenger", chat_id=PSID,
+                                created_at=datetime.now(UTC)))  # fmt: skip
+    await citizen.say("cai vneid the nao")
+    shared = texts(await citizen.say("link chia sẻ"))
+    link = next(w for w in shared.split() if w.startswith("https://m.me/"))
+    assert link == "https://m.me/ttpvhcc.hoaan?ref=g_vneid-cai-dat_TV05"
+
+    neighbour = Citizen(citizen.client, meta, psid="13572468000")
+    neighbour.events = citizen.events  # Meta's message ids are unique across the page
+    ref = link.split("ref=", 1)[1]
+    opened = await neighbour.send(neighbour.events.postback(neighbour.psid, "GET_STARTED", ref))
+    assert "Bước 1/" in texts(opened)
+    async with sqlite_database.session() as session:
+        reached = await volunteer_reach(session, "TV05")
+    assert (reached.people, reached.guides_opened) == (1, 1)
+
+
 async def troly(*args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args,
