@@ -110,8 +110,10 @@ async def test_meta_verification_echoes_the_challenge_only_for_our_token(client)
     query = {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}
     response = await client.get("/webhook/messenger", params=query)
     assert response.status == 200 and await response.text() == "1158201444"
-    response = await client.get("/webhook/messenger", params={**query, "hub.verify_token": "x"})
-    assert response.status == 403
+    for wrong in ({**query, "hub.verify_token": VERIFY + "x"}, {**query, "hub.mode": "unsubscribe"},
+                  {k: v for k, v in query.items() if k != "hub.verify_token"}):  # fmt: skip
+        response = await client.get("/webhook/messenger", params=wrong)
+        assert response.status == 403 and "1158201444" not in await response.text()
 
 
 async def test_a_guide_walked_with_quick_replies_and_a_typing_indicator(
