@@ -54,8 +54,9 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Read:
-    """A platform's read receipt: the person has read what we sent them up to `until` (Messenger's
-    watermark), or the messages named in `message_ids` (Zalo OA). Not a turn: nothing answers it."""
+    """A platform's read receipt: the person has read what we sent them up to `until` (platforms
+    that send a watermark), or the messages named in `message_ids` (platforms that name them).
+    Not a turn: nothing answers it."""
 
     channel: str
     chat_id: str

@@ -55,20 +55,19 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = ["127.0.0.1/32", "::1/128"]  # their X-Forwarded-For is believed
     redis_url: str | None = None
 
-    # Where hand-offs and tickets are posted for staff, "channel:chat id" (e.g. "zalo_bot:123");
-    # unset, a TELEGRAM_STAFF_CHAT_ID group is the staff room.
+    # Where hand-offs and tickets are posted for staff, "channel:chat id" (a channel's name and
+    # the group's id there); unset, a staff group named in a channel's own settings.
     staff_room: str | None = None
     staff_channel: str = "telegram"  # where staff chat ids live when no staff room says otherwise
-    telegram_staff_chat_id: int | None = None  # the centre's staff group on Telegram
 
     def staff_room_address(self) -> tuple[str, str] | None:
         """(channel, chat id) of the staff room, or None when the centre has none."""
         if self.staff_room and ":" in self.staff_room:
             channel, chat_id = self.staff_room.split(":", 1)
             return channel.strip(), chat_id.strip()
-        if self.telegram_staff_chat_id is not None:
-            return "telegram", str(self.telegram_staff_chat_id)
-        return None
+        from bot.channels.base import default_staff_room
+
+        return default_staff_room()
 
     # Staff console (issue 13): a login ends after this much inactivity; behind a reverse proxy,
     # trust its X-Forwarded-For (brute-force counting) and X-Forwarded-Proto (Secure cookie).

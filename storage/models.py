@@ -265,7 +265,7 @@ class Campaign(SQLModel, table=True):
     text: str
     image: str | None = Field(default=None, max_length=500)  # a URL or a local file path
     guide_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # Comma-separated channel names ("zalo,messenger"); None: every channel.
+    # Comma-separated channel names (Channel.name, as in Contact.channel); None: every channel.
     audience_channel: str | None = Field(default=None, max_length=120)
     audience_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # Any of these villages (the profile's village tags); none: every village.
@@ -321,7 +321,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     error: str | None = Field(default=None, max_length=300)
     # The platform's ids of the messages sent, space-separated: a read receipt that names
-    # messages (Zalo OA) finds its row by them.
+    # messages (Read.message_ids) finds its row by them.
     message_ids: str | None = Field(default=None, max_length=400)
     # When the person read it, where the platform reports reads (Channel.reports_reads).
     read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -200,7 +200,7 @@ async def test_the_telegram_staff_group_and_the_console_see_the_same_hand_offs(
     aiohttp_client, engine: Engine, telegram: FakeTelegram
 ) -> None:
     group = -1001112223334
-    settings = telegram_settings(engine.database.url, telegram, telegram_staff_chat_id=group)
+    settings = telegram_settings(engine.database.url, telegram, staff_room=f"telegram:{group}")
     client = await aiohttp_client(create_app(settings, engine))
     await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
     await login(client, "lan")
@@ -229,7 +229,7 @@ async def test_an_answer_from_the_staff_group_shows_in_the_console_thread_and_cl
     from tests.fake_telegram import Updates
 
     group, staff_user = -1001112223334, 4440001
-    settings = telegram_settings(engine.database.url, telegram, telegram_staff_chat_id=group)
+    settings = telegram_settings(engine.database.url, telegram, staff_room=f"telegram:{group}")
     client = await aiohttp_client(create_app(settings, engine))
     now = datetime.now(UTC)
     async with engine.database.session() as session, session.begin():

@@ -18,7 +18,7 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.models import Handoff, SupportSession
 from storage.staff import add_member
-from tests.channel_env import telegram_env
+from tests.channel_env import set_env, telegram_env
 from tests.fake_telegram import Call, FakeTelegram, Updates
 from tests.test_sessions import Clock
 
@@ -72,10 +72,17 @@ async def telegram() -> FakeTelegram:
         yield fake
 
 
-async def open_room(aiohttp_client, database: Database, library: Library, telegram, start):
+async def open_room(
+    aiohttp_client, database: Database, library: Library, telegram, start, staff_room: bool = False
+):
+    """The staff group named as Telegram's (TELEGRAM_STAFF_CHAT_ID), or as the staff room."""
     clock = Clock(start)
     telegram_env(telegram, SECRET)
-    settings = Settings(database_url=database.url, telegram_staff_chat_id=STAFF_GROUP)
+    if staff_room:
+        settings = Settings(database_url=database.url, staff_room=f"telegram:{STAFF_GROUP}")
+    else:
+        set_env(telegram_staff_chat_id=STAFF_GROUP)
+        settings = Settings(database_url=database.url)
     engine = Engine(library, database, clock=clock)
     async with database.session() as session, session.begin():
         await add_member(
@@ -93,10 +100,15 @@ def texts(calls: list[Call]) -> str:
     return "\n".join(c.params.get("text", "") for c in calls)
 
 
+# Either way the group is the staff room, and staff answer there without addressing the bot.
+@pytest.mark.parametrize("staff_room", [False, True], ids=["TELEGRAM_STAFF_CHAT_ID", "STAFF_ROOM"])
 async def test_a_question_goes_to_the_staff_group_and_the_answer_comes_back(
-    aiohttp_client, sqlite_database: Database, fixture_library: Library, telegram: FakeTelegram
-) -> None:
-    room = await open_room(aiohttp_client, sqlite_database, fixture_library, telegram, MONDAY_9AM)
+    aiohttp_client, sqlite_database: Database, fixture_library: Library, telegram: FakeTelegram,
+    staff_room: bool,
+) -> None:  # fmt: skip
+    room = await open_room(
+        aiohttp_client, sqlite_database, fixture_library, telegram, MONDAY_9AM, staff_room
+    )
     await room.citizen_says("#11")
     await room.citizen_says("tiếp")
     sent = await room.citizen_says("gặp cán bộ")

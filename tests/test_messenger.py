@@ -17,8 +17,9 @@ from bot.app import create_app
 from bot.channels.base import get_channel
 from bot.channels.messenger import MESSENGER, page_link
 from bot.channels.messenger.render import render
-from bot.channels.messenger.sender import MessengerSender
+from bot.channels.messenger.sender import RATE_LIMIT_WAIT, MessengerSender
 from bot.channels.messenger.settings import MessengerSettings, messenger_settings
+from bot.channels.retry import RetryPolicy
 from bot.engine import Engine
 from bot.library import Library
 from bot.links import share_links
@@ -26,13 +27,14 @@ from bot.messages import Button, Reply
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Contact
-from tests.channel_env import telegram_env
+from tests.channel_env import set_env, telegram_env
 from tests.conftest import ROOT
 from tests.fake_meta import (
     APP_SECRET,
     NOT_AVAILABLE,
     OUTSIDE_WINDOW,
     PAGE_TOKEN,
+    RATE_LIMITED,
     TOKEN_INVALID,
     Call,
     FakeMeta,
@@ -108,8 +110,10 @@ async def test_meta_verification_echoes_the_challenge_only_for_our_token(client)
     query = {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}
     response = await client.get("/webhook/messenger", params=query)
     assert response.status == 200 and await response.text() == "1158201444"
-    response = await client.get("/webhook/messenger", params={**query, "hub.verify_token": "x"})
-    assert response.status == 403
+    for wrong in ({**query, "hub.verify_token": VERIFY + "x"}, {**query, "hub.mode": "unsubscribe"},
+                  {k: v for k, v in query.items() if k != "hub.verify_token"}):  # fmt: skip
+        response = await client.get("/webhook/messenger", params=wrong)
+        assert response.status == 403 and "1158201444" not in await response.text()
 
 
 async def test_a_guide_walked_with_quick_replies_and_a_typing_indicator(
@@ -160,6 +164,52 @@ async def test_get_started_with_a_referral_opens_the_guide_and_records_the_sourc
     assert (contact.channel, contact.chat_id, contact.referral) == ("messenger", PSID, "TV05")
     calls = await citizen.send(citizen.events.postback(PSID, "GET_STARTED"))
     assert "Xin chào" in texts(calls), "Get Started without a link: the welcome"
+
+
+async def test_an_m_me_link_opened_in_an_existing_thread_opens_the_guide(
+    citizen: Citizen, sqlite_database: Database
+) -> None:
+    """Someone who already talked to the page taps a poster's link: Meta sends a bare
+    `messaging_referrals` event, with no message and no postback."""
+    await citizen.say("menu")
+    calls = await citizen.send(citizen.events.referral(PSID, "g_vneid-cai-dat_TV07"))
+    assert "Bước 1/" in texts(calls)
+    async with sqlite_database.session() as session:
+        contact = (await session.execute(select(Contact))).scalar_one()
+    assert contact.referral == "TV07", "the first source that brought them is kept"
+
+
+async def test_the_persistent_menu_answers_like_the_buttons(citizen: Citizen) -> None:
+    """`troly messenger setup` puts postbacks with action payloads in the page's menu."""
+    calls = await citizen.send(citizen.events.postback(PSID, "menu"))
+    assert "Bạn cần hướng dẫn về việc gì?" in texts(calls)
+    assert calls[-1].quick_replies
+
+
+class Naps:
+    """The retry sleep, recorded instead of slept."""
+
+    def __init__(self) -> None:
+        self.taken: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.taken.append(seconds)
+
+
+@pytest.mark.parametrize("code", [4, RATE_LIMITED])
+async def test_meta_rate_limits_back_off_then_deliver_once(meta: FakeMeta, code: int) -> None:
+    naps = Naps()
+    sender = MessengerSender(MessengerSettings(), RetryPolicy(attempts=3, max_delay=30, sleep=naps))
+    meta.fail(code, times=2)
+    try:
+        await sender.send(PSID, [Reply("Giờ làm việc: 7h30 đến 17h")])
+    finally:
+        await sender.close()
+    # Meta gives no time: the sender waits its own longest wait, twice, then the third try lands.
+    assert naps.taken == [min(RATE_LIMIT_WAIT, 30)] * 2
+    (delivered,) = meta.messages_to(PSID)
+    assert delivered.text == "Giờ làm việc: 7h30 đến 17h"
+    assert len(meta.sends()) == 3
 
 
 async def test_stickers_photos_and_echoes(citizen: Citizen, meta: FakeMeta) -> None:
@@ -234,6 +284,40 @@ async def test_deep_links_share_links_and_the_registry_know_messenger(
     assert channel is not None and channel.reply_window == timedelta(hours=24)
 
 
+async def test_posters_carry_the_messenger_qr_code(meta: FakeMeta, full_library: Library, tmp_path):
+    from bot.posters import guide_poster, save
+    from tests.test_posters import scan_png
+
+    guide = full_library.guides["vneid-cai-dat"]
+    [path] = save(guide_poster(full_library, guide), tmp_path / "vneid.png")
+    assert "https://m.me/ttpvhcc.hoaan?ref=g_vneid-cai-dat_poster" in scan_png(path)
+
+
+async def test_a_volunteers_messenger_link_brings_a_neighbour_counted_as_theirs(
+    citizen: Citizen, meta: FakeMeta, sqlite_database: Database
+) -> None:
+    from storage.models import StaffMember
+    from storage.reach import volunteer_reach
+
+    async with sqlite_database.session() as session, session.begin():
+        session.add(StaffMember(name="Lê Thị Hoa", role="volunteer", code="TV05",
+                                channel="messenger", chat_id=PSID,
+                                created_at=datetime.now(UTC)))  # fmt: skip
+    await citizen.say("cai vneid the nao")
+    shared = texts(await citizen.say("link chia sẻ"))
+    link = next(w for w in shared.split() if w.startswith("https://m.me/"))
+    assert link == "https://m.me/ttpvhcc.hoaan?ref=g_vneid-cai-dat_TV05"
+
+    neighbour = Citizen(citizen.client, meta, psid="13572468000")
+    neighbour.events = citizen.events  # Meta's message ids are unique across the page
+    ref = link.split("ref=", 1)[1]
+    opened = await neighbour.send(neighbour.events.postback(neighbour.psid, "GET_STARTED", ref))
+    assert "Bước 1/" in texts(opened)
+    async with sqlite_database.session() as session:
+        reached = await volunteer_reach(session, "TV05")
+    assert (reached.people, reached.guides_opened) == (1, 1)
+
+
 async def troly(*args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args,
@@ -275,7 +359,8 @@ async def test_a_messenger_citizen_reaches_staff_and_gets_the_answer_on_messenge
             "chat": {"id": call.chat_id, "type": "group"}, "text": call.params.get("text", ""),
         })  # fmt: skip
         telegram_env(telegram, SECRET)
-        settings = Settings(database_url=sqlite_database.url, telegram_staff_chat_id=STAFF_GROUP)
+        set_env(telegram_staff_chat_id=STAFF_GROUP)
+        settings = Settings(database_url=sqlite_database.url)
         engine = Engine(fixture_library, sqlite_database, clock=Clock(MONDAY_9AM))
         async with sqlite_database.session() as session, session.begin():
             await add_member(session, name="Trần Thị Lan", role="staff", now=MONDAY_9AM,

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from handlers.routing import Router, Turn
 from storage.conversations import get_contact
 from storage.db import Database
-from tests.channel_env import telegram_env, telegram_of
+from tests.channel_env import set_env, telegram_env, telegram_of
 from tests.fake_telegram import (
     DOCUMENT,
     LOCATION,
@@ -65,7 +65,8 @@ def naps() -> Naps:
 
 def telegram_settings(database_url: str, telegram: FakeTelegram) -> Settings:
     telegram_env(telegram, SECRET)
-    return Settings(database_url=database_url, telegram_staff_chat_id=STAFF_GROUP)
+    set_env(telegram_staff_chat_id=STAFF_GROUP)
+    return Settings(database_url=database_url)
 
 
 async def start_app(aiohttp_client, engine: Engine, telegram: FakeTelegram, naps: Naps):

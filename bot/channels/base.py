@@ -16,8 +16,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from aiohttp import web
 
     from bot.delivery import Sender
@@ -84,6 +82,11 @@ class Channel(ABC):
         ]  # fmt: skip
         if missing:
             raise TypeError(f"channel {cls.__name__} does not declare {', '.join(missing)}")
+        # A flag without the method behind it would fail only when someone uses it.
+        if cls.can_poll and cls.enable_polling is Channel.enable_polling:
+            raise TypeError(f"channel {cls.__name__} declares can_poll but no enable_polling")
+        if cls.cli_group is not None and cls.register_cli is Channel.register_cli:
+            raise TypeError(f"channel {cls.__name__} declares cli_group but no register_cli")
 
     @abstractmethod
     def configured(self, settings: "Settings") -> bool:
@@ -116,7 +119,13 @@ class Channel(ABC):
         shows staff a guide exactly so."""
 
     def enable_polling(self, app: "web.Application") -> None:
-        raise NotImplementedError(f"{self.name} has no polling mode")
+        """Fetch updates itself instead of a webhook (`troly serve --poll <name>`)."""
+        pollers = ", ".join(c.name for c in all_channels() if c.can_poll) or "none"
+        raise ChannelSetupError(f"{self.name} has no polling mode (channels that poll: {pollers})")
+
+    def staff_group(self) -> str | None:
+        """The staff group its own settings name: the staff room when STAFF_ROOM is unset."""
+        return None
 
     async def doctor(self, settings: "Settings", database: "Database") -> list["Check"]:
         return []
@@ -153,6 +162,15 @@ def label_of(name: str) -> str:
 def can_send(channel: Channel) -> bool:
     """It can write to a person who has not just written: campaigns, notices, staff answers."""
     return channel.starts_conversations and type(channel).make_sender is not Channel.make_sender
+
+
+def default_staff_room() -> tuple[str, str] | None:
+    """(channel, chat id) of the first staff group a channel's settings name; None: none does."""
+    for channel in all_channels():
+        group = channel.staff_group()
+        if group is not None:
+            return channel.name, group
+    return None
 
 
 def sending_channels(settings: "Settings") -> tuple[Channel, ...]:

@@ -6,6 +6,7 @@ The parts: settings.py, events.py (webhook -> Incoming), render.py (Reply -> mes
 sender.py (Send API and its errors), profile.py (`troly messenger setup`, `doctor`).
 """
 
+import hmac
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -67,9 +68,10 @@ async def verify(request: web.Request) -> web.Response:
     """Meta's subscription check: echo hub.challenge when hub.verify_token is ours."""
     settings = request.app[MESSENGER].settings
     query = request.query
-    if (
-        query.get("hub.mode") == "subscribe"
-        and query.get("hub.verify_token") == settings.verify_token
+    given = query.get("hub.verify_token", "").encode()
+    # A secret like the app's: compared in constant time, so its prefix cannot be timed out.
+    if query.get("hub.mode") == "subscribe" and hmac.compare_digest(
+        given, (settings.verify_token or "").encode()
     ):
         return web.Response(text=query.get("hub.challenge", ""))
     return web.Response(status=403, text="verification failed")

@@ -294,7 +294,7 @@ def setup(app: web.Application) -> None:
         return
     hide_token_from_logs()
     channel = TelegramChannel(
-        settings, app[ENGINE], app[REPLY_OUTBOX], app[SETTINGS].telegram_staff_chat_id
+        settings, app[ENGINE], app[REPLY_OUTBOX], staff_group_id(app[SETTINGS].staff_room_address())
     )
     app[CHANNEL] = channel
     app[SENDERS][CHANNEL_NAME] = TelegramSender(channel.bot)
@@ -319,6 +319,20 @@ def make_sender(settings: TelegramSettings) -> TelegramSender | None:
     if not settings.token:
         return None
     return TelegramSender(make_bot(settings), owns_bot=True)
+
+
+def staff_group_id(room: tuple[str, str] | None) -> int | None:
+    """The staff room's group when it is on Telegram: every message there goes in, not only the
+    ones addressed to the bot (STAFF_ROOM=telegram:<id> as much as TELEGRAM_STAFF_CHAT_ID)."""
+    if room is None or room[0] != CHANNEL_NAME:
+        return None
+    try:
+        return int(room[1])
+    except ValueError:
+        raise ChannelSetupError(
+            f"STAFF_ROOM {CHANNEL_NAME}:{room[1]}: a Telegram group id is a number, "
+            "such as -1001234567890"
+        ) from None
 
 
 class Telegram(Channel):
@@ -368,6 +382,10 @@ class Telegram(Channel):
             return None
         base = f"https://t.me/{str(profile['telegram_bot']).lstrip('@')}"
         return ShareLink(self.name, f"{base}?start={payload}" if payload else base)
+
+    def staff_group(self) -> str | None:
+        group = telegram_settings().staff_chat_id
+        return None if group is None else str(group)
 
     async def doctor(self, settings: Settings, database: Database) -> list["Check"]:
         from bot.channels.telegram.doctor import doctor_checks

@@ -7,9 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class TelegramSettings(BaseSettings):
-    """TELEGRAM_* in the environment or `.env`; no token, no Telegram channel.
-
-    The staff group (TELEGRAM_STAFF_CHAT_ID) is the staff room's setting: bot/settings.py."""
+    """TELEGRAM_* in the environment or `.env`; no token, no Telegram channel."""
 
     model_config = SettingsConfigDict(env_prefix="TELEGRAM_", env_file=".env", extra="ignore")
 
@@ -17,6 +15,8 @@ class TelegramSettings(BaseSettings):
     webhook_url: str | None = None  # public HTTPS URL ending in /webhook/telegram
     secret: str | None = None  # X-Telegram-Bot-Api-Secret-Token; derived if unset
     api_url: str = "https://api.telegram.org/bot"  # PTB's `base_url` (the token is appended)
+    # The centre's staff group (a negative number): the staff room unless STAFF_ROOM says another.
+    staff_chat_id: int | None = None
     # Telegram's broadcast limit is about 30 messages a second.
     campaign_rate: float = Field(default=29.0, validation_alias="CAMPAIGN_TELEGRAM_RATE")
 
