@@ -84,8 +84,8 @@ async def web(aiohttp_client, engine: Engine) -> TestClient:
 class WebPerson:
     """Somebody on the web chat page: what the page posts to /api/chat, and what came back."""
 
-    def __init__(self, client: TestClient, session: str = "w1") -> None:
-        self.client, self.session, self.replies = client, session, []
+    def __init__(self, web: TestClient, session: str = "w1") -> None:
+        self.client, self.session, self.replies = web, session, []
 
     async def post(self, **body: object) -> str:
         response = await self.client.post("/api/chat", json={"session": self.session, **body})
