@@ -283,3 +283,70 @@ async def test_a_campaign_button_opens_the_survey_and_the_campaign_is_its_source
     await chat.press("▶️ Bắt đầu")
     (response,) = await responses(survey_open)
     assert response.source == f"c{campaign.id}"
+
+
+async def test_a_finished_guide_invites_to_the_survey_instead_of_the_rating_once_a_month(
+    sqlite_database: Database, fixture_library
+) -> None:
+    """SURVEY_AFTER_SESSION through the engine: the end of a guide asks the survey instead of
+    the rating, at most once in SURVEY_INVITE_DAYS, and never once the person has answered."""
+    from datetime import timedelta
+
+    from bot.settings import Settings
+
+    now = [NOW]
+    settings = Settings(survey_after_session="ky-nang-so", survey_invite_days=30)
+    engine = Engine(fixture_library, sqlite_database, clock=lambda: now[0], settings=settings)
+    await open_survey(sqlite_database)
+    chat = Chat(engine)
+
+    async def finish_a_guide(days_later: int) -> None:
+        now[0] = NOW + timedelta(days=days_later)  # a new support session
+        await chat.say("cai vneid the nao")
+        while "Bước 3/3" not in chat.text:
+            await chat.press("Tiếp")
+
+    await finish_a_guide(0)
+    assert "Khảo sát kỹ năng số" in chat.text and "▶️ Bắt đầu" in chat.labels
+    assert "Hướng dẫn này có giúp được bạn không?" not in chat.text
+    await finish_a_guide(10)  # within the month: the usual rating
+    assert "Hướng dẫn này có giúp được bạn không?" in chat.text
+    assert "▶️ Bắt đầu" not in chat.labels
+    await finish_a_guide(31)
+    assert "▶️ Bắt đầu" in chat.labels
+    await chat.press("▶️ Bắt đầu")
+    assert "KHẢO SÁT KỸ NĂNG SỐ" in chat.text
+    await chat.press("▶️ Bắt đầu")
+    while "Cảm ơn bạn đã trả lời" not in chat.text:
+        await chat.say("bỏ qua")
+    await finish_a_guide(70)  # answered this round: never invited again
+    assert "Hướng dẫn này có giúp được bạn không?" in chat.text
+    assert "▶️ Bắt đầu" not in chat.labels
+    [response] = await responses(sqlite_database)
+    assert response.finished_at is not None
+
+
+async def test_the_staff_group_never_starts_a_response(
+    sqlite_database: Database, fixture_library
+) -> None:
+    """Staff trying the survey out in their group: the links, codes and buttons that open it
+    elsewhere start nothing there, so nothing from the group can be counted."""
+    from bot.settings import Settings
+
+    settings = Settings(staff_room="test:staff-group")
+    engine = Engine(fixture_library, sqlite_database, settings=settings)
+    await open_survey(sqlite_database)
+    async with sqlite_database.session() as session, session.begin():
+        await add_member(session, name="Lan", role="staff", now=NOW, channel="test", chat_id="s1")
+    group = Chat(engine, chat_id="staff-group")
+    for fields in (
+        {"text": "#KS1"},
+        {"text": "khảo sát"},
+        {"action": "sv:ky-nang-so"},
+        {"action": "svb:ky-nang-so"},
+        {"text": "/start", "referral": "s_ky-nang-so_poster"},
+    ):
+        await group.send(user_id="s1", **fields)
+        assert "Câu 1/13" not in group.text
+    await group.send(user_id="s1", text="1")
+    assert await responses(sqlite_database) == []
