@@ -52,3 +52,17 @@ def test_a_campaign_carries_a_survey_and_its_button_opens_it(tmp_path: Path) -> 
     assert "chỉ vài câu ngắn" in shown.stdout and "1. ▶️ Bắt đầu" in shown.stdout, shown.stdout
     wrong = run(["campaign", "create", "--survey", "khong-co"], tmp_path, library=ROOT / "content")
     assert wrong.returncode == 1 and "No survey 'khong-co'" in wrong.stderr
+
+
+def test_poster_survey_writes_the_poster(tmp_path: Path) -> None:
+    """`troly poster survey <id>`: the process writes the PDF (its QR codes are read back in
+    test_posters.py); an unknown survey is said, with exit code 1."""
+    out = tmp_path / "khao-sat.pdf"
+    made = run(["poster", "survey", "ky-nang-so", "--out", str(out)], tmp_path,
+               library=ROOT / "content")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert f"Written: {out}" in made.stdout and out.read_bytes()[:5] == b"%PDF-"
+    wrong = run(["poster", "survey", "khong-co", "--out", str(tmp_path / "x.pdf")], tmp_path,
+                library=ROOT / "content")  # fmt: skip
+    assert wrong.returncode == 1 and "No survey 'khong-co'" in wrong.stderr
+    assert not (tmp_path / "x.pdf").exists()
