@@ -1,0 +1,22 @@
+"""/staff/surveys/<id>: the free-text answers staff read there are the redacted ones."""
+
+from aiohttp.test_utils import TestClient
+
+from bot.engine import Engine
+from tests.conftest import Chat
+from tests.test_console_surveys import console, post
+
+
+async def test_the_results_page_lists_free_text_redacted(aiohttp_client, engine: Engine) -> None:
+    client: TestClient = await console(aiohttp_client, engine)
+    assert await post(client, "/staff/surveys/ky-nang-so/open") == 303
+    chat = Chat(engine, "web", "citizen-text")
+    await chat.say("#KS1")
+    await chat.press("▶️ Bắt đầu")
+    while not chat.text.startswith("Câu 12/13"):
+        await chat.say("bỏ qua")
+    await chat.say("số CCCD 079123456789, xin gọi lại giúp")
+    page = await (await client.get("/staff/surveys/ky-nang-so")).text()
+    assert "<h2>Ý kiến</h2>" in page
+    assert "số CCCD [***], xin gọi lại giúp" in page
+    assert "079123456789" not in page
