@@ -350,3 +350,37 @@ async def test_the_staff_group_never_starts_a_response(
         assert "Câu 1/13" not in group.text
     await group.send(user_id="s1", text="1")
     assert await responses(sqlite_database) == []
+
+
+async def test_a_named_survey_says_so_and_keeps_the_chat(
+    sqlite_database: Database, tmp_path
+) -> None:
+    """`named: true` in the file: the intro says the chat is recorded, and the response keeps
+    it (the results list it with the free text); anonymous surveys keep nothing of the kind."""
+    import shutil
+
+    from bot.library import load_library
+    from bot.settings import Settings
+    from tests.conftest import FIXTURE_LIBRARY, FULL_LIBRARY
+
+    folder = tmp_path / "library"
+    shutil.copytree(FIXTURE_LIBRARY, folder)
+    (folder / "surveys").mkdir()
+    source = (FULL_LIBRARY / "surveys" / "hai-long.yaml").read_text(encoding="utf-8")
+    named = source.replace("\ncode: 2\n", "\ncode: 2\nnamed: true\n")
+    assert named != source
+    (folder / "surveys" / "hai-long.yaml").write_text(named, encoding="utf-8")
+    settings = Settings(content_dir=folder)
+    engine = Engine(load_library(folder), sqlite_database, settings=settings)
+    await open_survey(sqlite_database, "hai-long")
+
+    chat = Chat(engine, chat_id="u7")
+    await chat.say("#KS2")
+    assert "ghi lại tài khoản chat" in chat.text and "ẩn danh" not in chat.text
+    await chat.press("▶️ Bắt đầu")
+    await chat.press("Chưa làm lần nào")  # nothing done: the questions about it are not asked
+    assert chat.text.startswith("Câu 7/11")
+    await chat.press("Không")  # no complaint sent: its satisfaction is not asked
+    assert chat.text.startswith("Câu 9/11")
+    [response] = await responses(sqlite_database)
+    assert response.chat_id == "u7" and response.channel == "test"
