@@ -48,3 +48,5 @@ async def test_the_xlsx_download_leaves_no_file_behind(
         summary = dict(workbook["Tổng hợp"].iter_rows(min_row=2, max_col=2, values_only=True))
         assert summary["Số phiếu"] == 1
     assert list(scratch.iterdir()) == []
+    for missing in ("2", "0", "x"):  # no such round: never the latest one instead
+        assert (await client.get(f"/staff/surveys/ky-nang-so/{missing}.xlsx")).status == 404

@@ -74,9 +74,10 @@ async def results_page(request: web.Request) -> web.Response:
 @require(*STAFF_ROLES)
 async def results_xlsx(request: web.Request) -> web.Response:
     survey = _survey(request)
-    _, results = await _results(request, survey, request.match_info["number"])
-    if results is None:
-        raise web.HTTPNotFound()
+    number = request.match_info["number"]
+    _, results = await _results(request, survey, number)
+    if results is None or str(results.number) != number:
+        raise web.HTTPNotFound()  # not the latest round instead: the link names a round
 
     def workbook() -> bytes:
         # Written in a folder removed at once: every download used to leave its own behind.
