@@ -66,3 +66,20 @@ def test_poster_survey_writes_the_poster(tmp_path: Path) -> None:
                 library=ROOT / "content")  # fmt: skip
     assert wrong.returncode == 1 and "No survey 'khong-co'" in wrong.stderr
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_broken_survey_file_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import FIXTURE_LIBRARY
+
+    library = tmp_path / "library"
+    shutil.copytree(FIXTURE_LIBRARY, library)
+    (library / "surveys").mkdir()
+    source = (ROOT / "content" / "surveys" / "ky-nang-so.yaml").read_text(encoding="utf-8")
+    broken = source.replace("kind: yesno", "kind: có-không", 1)
+    (library / "surveys" / "ky-nang-so.yaml").write_text(broken, encoding="utf-8")
+    listed = run(["survey", "list"], tmp_path, library=library)
+    assert listed.returncode == 1, listed.stderr
+    assert "Traceback" not in listed.stderr
+    assert "run `troly content check`" in listed.stdout and "ky-nang-so.yaml:" in listed.stdout
