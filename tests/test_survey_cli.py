@@ -37,7 +37,8 @@ def test_open_status_results_close(tmp_path: Path) -> None:
     assert survey(["close", "ky-nang-so"], tmp_path).returncode == 0
     closed = survey(["close", "ky-nang-so"], tmp_path)
     assert closed.returncode == 1 and "no round" in closed.stderr
-    assert survey(["results", "nothing"], tmp_path).returncode == 1
+    unknown = survey(["results", "nothing"], tmp_path)
+    assert unknown.returncode == 1 and "No survey 'nothing'. Surveys: hai-long" in unknown.stderr
 
 
 def test_a_campaign_carries_a_survey_and_its_button_opens_it(tmp_path: Path) -> None:
@@ -82,4 +83,4 @@ def test_a_broken_survey_file_is_reported_not_a_traceback(tmp_path: Path) -> Non
     listed = run(["survey", "list"], tmp_path, library=library)
     assert listed.returncode == 1, listed.stderr
     assert "Traceback" not in listed.stderr
-    assert "run `troly content check`" in listed.stdout and "ky-nang-so.yaml:" in listed.stdout
+    assert "run `troly content check`" in listed.stderr and "ky-nang-so.yaml:" in listed.stderr

@@ -33,7 +33,9 @@ def _surveys(settings: Settings) -> "dict[str, Survey]":
         library = load_library(settings.content_dir)
         return load_surveys(settings.content_dir, library.profile)
     except ContentError as error:
-        typer.echo(f"The content library has problems (run `troly content check`):\n{error}")
+        typer.echo(
+            f"The content library has problems (run `troly content check`):\n{error}", err=True
+        )
         raise typer.Exit(1) from error
 
 
@@ -43,7 +45,8 @@ def _survey(settings: Settings, survey_id: str) -> "Survey":
         (s for s in found.values() if f"ks{s.code}" == survey_id.lower().lstrip("#")), None
     )
     if survey is None:
-        typer.echo(f"No survey '{survey_id}'. Surveys: {', '.join(sorted(found)) or 'none'}.")
+        known = ", ".join(sorted(found)) or "none"
+        typer.echo(f"No survey '{survey_id}'. Surveys: {known}.", err=True)
         raise typer.Exit(1)
     return survey
 
