@@ -108,6 +108,8 @@ async def test_a_whole_survey_with_skip_stop_continue_and_a_condition(
     async with survey_open.session() as session:
         logged = [e.text or "" for e in (await session.execute(select(MessageEvent))).scalars()]
     assert not any("079123456789" in t or "nhờ chỉ cách" in t for t in logged)
+    # No answer in the log, not even the options marked among several choices.
+    assert not any(t.startswith("[svq:") or t in ("có", "2", "1") for t in logged), logged
 
     await chat.say("khảo sát")  # once per person and round
     assert "đã trả lời" in chat.text
@@ -175,6 +177,9 @@ async def test_typed_answers_that_do_not_fit_are_asked_again(
     await chat.say("có")
     await chat.say("nhiều lắm")
     assert "một con số" in chat.text and "Câu 7/13" in chat.text
+    async with survey_open.session() as session:
+        logged = [e.text for e in (await session.execute(select(MessageEvent))).scalars()]
+    assert "nhiều lắm" not in logged and "[answer]" in logged
     await chat.say("bỏ qua")
     assert chat.text.startswith("Câu 9/13")
     await chat.send(action="svq:1:10:d")  # a button of another question: asks this one again
