@@ -67,7 +67,8 @@ def _stale(turn: Turn) -> Replies:
 
 
 def _forget_answer(turn: Turn) -> None:
-    """The answer is in the survey tables; the message log keeps only that one was given."""
+    """The answer is in the survey tables; the message log keeps only that one was given.
+    Also for what is not an answer yet: a choice marked among several, a number mistyped."""
     turn.private = True
 
 
@@ -249,6 +250,7 @@ async def press(
         survey = _by_code(turn, code)
         return await open_survey(turn, survey.id) if survey else _stale(turn)
     survey, response, position = found
+    _forget_answer(turn)  # the payload names the option pressed
     if (turn.state.data.get("survey") or {}).get("q") != position:
         return await _next(turn, survey, response)  # an old keyboard: back to where they are
     question = survey.questions[position]
@@ -319,6 +321,7 @@ async def typed(turn: Turn) -> Replies | None:
     if question.kind == "number":
         number = typed_number(text, question)
         if number is None:
+            _forget_answer(turn)  # "nhiều lắm", "hai": an answer all the same
             return [Reply(turn.text("survey_bad_number")), _ask(turn, survey, position)]
         return await _answer(turn, survey, response, question, number=number)
     choice = typed_choice(question, _labels(turn, question), text)

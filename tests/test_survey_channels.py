@@ -75,27 +75,84 @@ async def test_on_telegram_with_inline_buttons(citizen: Citizen, engine: Engine)
 
 @pytest.fixture
 async def web(aiohttp_client, engine: Engine) -> TestClient:
-    return await aiohttp_client(create_app(Settings(database_url=engine.database.url), engine))
+    # A whole survey is some twenty taps in a row: more than the per-session burst allows a
+    # test that does not wait (the limit itself is tested in test_web.py).
+    settings = Settings(database_url=engine.database.url, web_chat_burst=100)
+    return await aiohttp_client(create_app(settings, engine))
 
 
-async def post(web: TestClient, **body: object) -> dict:
-    response = await web.post("/api/chat", json=body)
-    assert response.status == 200, await response.text()
-    return await response.json()
+class WebPerson:
+    """Somebody on the web chat page: what the page posts to /api/chat, and what came back."""
+
+    def __init__(self, web: TestClient, session: str = "w1") -> None:
+        self.client, self.session, self.replies = web, session, []
+
+    async def post(self, **body: object) -> str:
+        response = await self.client.post("/api/chat", json={"session": self.session, **body})
+        assert response.status == 200, await response.text()
+        self.replies = (await response.json())["replies"]
+        return self.text
+
+    async def say(self, text: str) -> str:
+        return await self.post(text=text)
+
+    async def press(self, label_start: str) -> str:
+        for reply in self.replies:
+            for button in reply["buttons"]:
+                if button["label"].startswith(label_start) and "action" in button:
+                    return await self.post(action=button["action"])
+        raise AssertionError(f"no button {label_start!r} in {self.replies}")
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r["text"] for r in self.replies)
 
 
-async def test_on_the_web_chat_api(web: TestClient, engine: Engine) -> None:
+async def test_a_whole_survey_on_the_web_chat(web: TestClient, engine: Engine) -> None:
+    """Skip, stop, continue later, a condition both ways, and a free-text answer whose ID
+    number and OTP are stored redacted, through the page's JSON API."""
     await open_ky_nang_so(engine.database)
-    body = await post(web, session="w1", action=survey_action("ky-nang-so", "poster"))
-    begin = body["replies"][0]["buttons"][0]
-    assert begin == {"label": "▶️ Bắt đầu", "action": "svb:ky-nang-so:poster"}
-    body = await post(web, session="w1", action=begin["action"])
-    assert body["replies"][0]["text"].startswith("Câu 1/13")
-    body = await post(web, session="w1", text="4")
-    assert body["replies"][0]["text"].startswith("Câu 2/13")
+    person = WebPerson(web)
+    await person.post(action=survey_action("ky-nang-so", "poster"))
+    assert "KHẢO SÁT KỸ NĂNG SỐ" in person.text and "ẩn danh" in person.text
+    assert person.replies[0]["buttons"][0] == {
+        "label": "▶️ Bắt đầu", "action": "svb:ky-nang-so:poster",
+    }  # fmt: skip
+    assert (await person.press("▶️ Bắt đầu")).startswith("Câu 1/13")
+    assert (await person.say("4")).startswith("Câu 2/13")  # the fourth button, typed
+    assert (await person.press("Có")).startswith("Câu 3/13")
+    # Can install VNeID with help: the VNeID level question (4) is asked.
+    assert (await person.press("Làm được nếu")).startswith("Câu 4/13")
+    assert (await person.say("bỏ qua")).startswith("Câu 5/13")
+    assert "Đã dừng khảo sát" in await person.say("dừng")
+
+    await person.say("xin chào")  # leaves for something else, comes back later
+    resumed = await person.say("khảo sát")
+    assert "đang làm dở" in resumed and "Câu 5/13" in resumed
+    await person.press("Tự làm được")
+    # Has never applied online: "how many times" (7) is not asked.
+    assert (await person.press("Không")).startswith("Câu 8/13")
+    await person.press("⏭ Bỏ qua")
+    await person.press("Nhận ra ngay")
+    await person.press("4")
+    await person.say("2 3")
+    assert person.text.startswith("Câu 12/13")
+    typed = "CCCD 079123456789, mã OTP là 482913, nhờ cán bộ gọi lại"
+    assert "Câu 13/13" in await person.say(typed)
+    assert "Cảm ơn bạn đã trả lời" in await person.press("Ấp Bình Phú")
+    assert "đã trả lời" in await person.say("khảo sát")  # once per round
+
     [response], answers = await stored(engine.database)
     assert response.channel == "web" and response.source == "poster"
-    assert answers["tuoi"].choice == "tu-60"
+    assert response.finished_at is not None and not response.stopped
+    assert response.chat_id is None and response.village == "Ấp Bình Phú"
+    assert {k: (a.choice, a.skipped) for k, a in answers.items() if k != "gop-y"} == {
+        "tuoi": ("tu-60", False), "dien-thoai": ("co", False), "vneid": ("can-giup", False),
+        "muc-2": (None, True), "dvc": ("tu-lam", False), "nop-truc-tuyen": ("khong", False),
+        "thanh-toan": (None, True), "lua-dao": ("nhan-ra", False), "tu-tin": ("4", False),
+        "muon-hoc": ("nop-ho-so|thanh-toan", False), "ap": ("Ấp Bình Phú", False),
+    }  # fmt: skip
+    assert answers["gop-y"].text == "CCCD [***], mã OTP là [***], nhờ cán bộ gọi lại"
 
 
 def test_links_that_open_a_survey(full_library) -> None:

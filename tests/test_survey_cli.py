@@ -37,7 +37,8 @@ def test_open_status_results_close(tmp_path: Path) -> None:
     assert survey(["close", "ky-nang-so"], tmp_path).returncode == 0
     closed = survey(["close", "ky-nang-so"], tmp_path)
     assert closed.returncode == 1 and "no round" in closed.stderr
-    assert survey(["results", "nothing"], tmp_path).returncode == 1
+    unknown = survey(["results", "nothing"], tmp_path)
+    assert unknown.returncode == 1 and "No survey 'nothing'. Surveys: hai-long" in unknown.stderr
 
 
 def test_a_campaign_carries_a_survey_and_its_button_opens_it(tmp_path: Path) -> None:
@@ -52,3 +53,34 @@ def test_a_campaign_carries_a_survey_and_its_button_opens_it(tmp_path: Path) -> 
     assert "chỉ vài câu ngắn" in shown.stdout and "1. ▶️ Bắt đầu" in shown.stdout, shown.stdout
     wrong = run(["campaign", "create", "--survey", "khong-co"], tmp_path, library=ROOT / "content")
     assert wrong.returncode == 1 and "No survey 'khong-co'" in wrong.stderr
+
+
+def test_poster_survey_writes_the_poster(tmp_path: Path) -> None:
+    """`troly poster survey <id>`: the process writes the PDF (its QR codes are read back in
+    test_posters.py); an unknown survey is said, with exit code 1."""
+    out = tmp_path / "khao-sat.pdf"
+    made = run(["poster", "survey", "ky-nang-so", "--out", str(out)], tmp_path,
+               library=ROOT / "content")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert f"Written: {out}" in made.stdout and out.read_bytes()[:5] == b"%PDF-"
+    wrong = run(["poster", "survey", "khong-co", "--out", str(tmp_path / "x.pdf")], tmp_path,
+                library=ROOT / "content")  # fmt: skip
+    assert wrong.returncode == 1 and "No survey 'khong-co'" in wrong.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_broken_survey_file_is_reported_not_a_traceback(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import FIXTURE_LIBRARY
+
+    library = tmp_path / "library"
+    shutil.copytree(FIXTURE_LIBRARY, library)
+    (library / "surveys").mkdir()
+    source = (ROOT / "content" / "surveys" / "ky-nang-so.yaml").read_text(encoding="utf-8")
+    broken = source.replace("kind: yesno", "kind: có-không", 1)
+    (library / "surveys" / "ky-nang-so.yaml").write_text(broken, encoding="utf-8")
+    listed = run(["survey", "list"], tmp_path, library=library)
+    assert listed.returncode == 1, listed.stderr
+    assert "Traceback" not in listed.stderr
+    assert "run `troly content check`" in listed.stderr and "ky-nang-so.yaml:" in listed.stderr

@@ -108,6 +108,8 @@ async def test_a_whole_survey_with_skip_stop_continue_and_a_condition(
     async with survey_open.session() as session:
         logged = [e.text or "" for e in (await session.execute(select(MessageEvent))).scalars()]
     assert not any("079123456789" in t or "nhờ chỉ cách" in t for t in logged)
+    # No answer in the log, not even the options marked among several choices.
+    assert not any(t.startswith("[svq:") or t in ("có", "2", "1") for t in logged), logged
 
     await chat.say("khảo sát")  # once per person and round
     assert "đã trả lời" in chat.text
@@ -175,6 +177,9 @@ async def test_typed_answers_that_do_not_fit_are_asked_again(
     await chat.say("có")
     await chat.say("nhiều lắm")
     assert "một con số" in chat.text and "Câu 7/13" in chat.text
+    async with survey_open.session() as session:
+        logged = [e.text for e in (await session.execute(select(MessageEvent))).scalars()]
+    assert "nhiều lắm" not in logged and "[answer]" in logged
     await chat.say("bỏ qua")
     assert chat.text.startswith("Câu 9/13")
     await chat.send(action="svq:1:10:d")  # a button of another question: asks this one again
@@ -283,3 +288,104 @@ async def test_a_campaign_button_opens_the_survey_and_the_campaign_is_its_source
     await chat.press("▶️ Bắt đầu")
     (response,) = await responses(survey_open)
     assert response.source == f"c{campaign.id}"
+
+
+async def test_a_finished_guide_invites_to_the_survey_instead_of_the_rating_once_a_month(
+    sqlite_database: Database, fixture_library
+) -> None:
+    """SURVEY_AFTER_SESSION through the engine: the end of a guide asks the survey instead of
+    the rating, at most once in SURVEY_INVITE_DAYS, and never once the person has answered."""
+    from datetime import timedelta
+
+    from bot.settings import Settings
+
+    now = [NOW]
+    settings = Settings(survey_after_session="ky-nang-so", survey_invite_days=30)
+    engine = Engine(fixture_library, sqlite_database, clock=lambda: now[0], settings=settings)
+    await open_survey(sqlite_database)
+    chat = Chat(engine)
+
+    async def finish_a_guide(days_later: int) -> None:
+        now[0] = NOW + timedelta(days=days_later)  # a new support session
+        await chat.say("cai vneid the nao")
+        while "Bước 3/3" not in chat.text:
+            await chat.press("Tiếp")
+
+    await finish_a_guide(0)
+    assert "Khảo sát kỹ năng số" in chat.text and "▶️ Bắt đầu" in chat.labels
+    assert "Hướng dẫn này có giúp được bạn không?" not in chat.text
+    await finish_a_guide(10)  # within the month: the usual rating
+    assert "Hướng dẫn này có giúp được bạn không?" in chat.text
+    assert "▶️ Bắt đầu" not in chat.labels
+    await finish_a_guide(31)
+    assert "▶️ Bắt đầu" in chat.labels
+    await chat.press("▶️ Bắt đầu")
+    assert "KHẢO SÁT KỸ NĂNG SỐ" in chat.text
+    await chat.press("▶️ Bắt đầu")
+    while "Cảm ơn bạn đã trả lời" not in chat.text:
+        await chat.say("bỏ qua")
+    await finish_a_guide(70)  # answered this round: never invited again
+    assert "Hướng dẫn này có giúp được bạn không?" in chat.text
+    assert "▶️ Bắt đầu" not in chat.labels
+    [response] = await responses(sqlite_database)
+    assert response.finished_at is not None
+
+
+async def test_the_staff_group_never_starts_a_response(
+    sqlite_database: Database, fixture_library
+) -> None:
+    """Staff trying the survey out in their group: the links, codes and buttons that open it
+    elsewhere start nothing there, so nothing from the group can be counted."""
+    from bot.settings import Settings
+
+    settings = Settings(staff_room="test:staff-group")
+    engine = Engine(fixture_library, sqlite_database, settings=settings)
+    await open_survey(sqlite_database)
+    async with sqlite_database.session() as session, session.begin():
+        await add_member(session, name="Lan", role="staff", now=NOW, channel="test", chat_id="s1")
+    group = Chat(engine, chat_id="staff-group")
+    for fields in (
+        {"text": "#KS1"},
+        {"text": "khảo sát"},
+        {"action": "sv:ky-nang-so"},
+        {"action": "svb:ky-nang-so"},
+        {"text": "/start", "referral": "s_ky-nang-so_poster"},
+    ):
+        await group.send(user_id="s1", **fields)
+        assert "Câu 1/13" not in group.text
+    await group.send(user_id="s1", text="1")
+    assert await responses(sqlite_database) == []
+
+
+async def test_a_named_survey_says_so_and_keeps_the_chat(
+    sqlite_database: Database, tmp_path
+) -> None:
+    """`named: true` in the file: the intro says the chat is recorded, and the response keeps
+    it (the results list it with the free text); anonymous surveys keep nothing of the kind."""
+    import shutil
+
+    from bot.library import load_library
+    from bot.settings import Settings
+    from tests.conftest import FIXTURE_LIBRARY, FULL_LIBRARY
+
+    folder = tmp_path / "library"
+    shutil.copytree(FIXTURE_LIBRARY, folder)
+    (folder / "surveys").mkdir()
+    source = (FULL_LIBRARY / "surveys" / "hai-long.yaml").read_text(encoding="utf-8")
+    named = source.replace("\ncode: 2\n", "\ncode: 2\nnamed: true\n")
+    assert named != source
+    (folder / "surveys" / "hai-long.yaml").write_text(named, encoding="utf-8")
+    settings = Settings(content_dir=folder)
+    engine = Engine(load_library(folder), sqlite_database, settings=settings)
+    await open_survey(sqlite_database, "hai-long")
+
+    chat = Chat(engine, chat_id="u7")
+    await chat.say("#KS2")
+    assert "ghi lại tài khoản chat" in chat.text and "ẩn danh" not in chat.text
+    await chat.press("▶️ Bắt đầu")
+    await chat.press("Chưa làm lần nào")  # nothing done: the questions about it are not asked
+    assert chat.text.startswith("Câu 7/11")
+    await chat.press("Không")  # no complaint sent: its satisfaction is not asked
+    assert chat.text.startswith("Câu 9/11")
+    [response] = await responses(sqlite_database)
+    assert response.chat_id == "u7" and response.channel == "test"

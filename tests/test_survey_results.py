@@ -211,10 +211,13 @@ async def test_the_xlsx_reads_back_and_the_charts_are_drawn(
     assert "Số phiếu: 500" in text and "so với đợt trước" in text
 
 
-async def test_the_monthly_report_has_a_surveys_section(
+async def test_the_weekly_and_monthly_reports_have_a_surveys_section(
     sqlite_database: Database, full_library
 ) -> None:
+    from datetime import date
+
     from bot.reports import build_report, month_starting
+    from bot.reports.periods import week_ending
     from bot.settings import Settings
 
     satisfaction = load_surveys(FULL_LIBRARY, full_library.profile)["hai-long"]
@@ -224,6 +227,11 @@ async def test_the_monthly_report_has_a_surveys_section(
     async with sqlite_database.session() as session:
         report = await build_report(session, month_starting(2026, 11, Settings()), full_library)
         quiet = await build_report(session, month_starting(2026, 10, Settings()), full_library)
+        # The week closing Friday 27/11 holds NOW; the week before holds nothing.
+        week, week_before = [
+            await build_report(session, week_ending(date(2026, 11, day), Settings()), full_library)
+            for day in (27, 20)
+        ]
     assert "- Khảo sát người dân:" in report.summary
     assert "Khảo sát mức độ hài lòng, đợt 2: 500 phiếu trong kỳ" in report.summary
     percent = f"{expected:.1f}".replace(".", ",")
@@ -231,3 +239,6 @@ async def test_the_monthly_report_has_a_surveys_section(
         report.summary
     )
     assert "Khảo sát" not in quiet.summary
+    assert "Khảo sát mức độ hài lòng, đợt 2: 500 phiếu trong kỳ" in week.summary
+    assert f"(QĐ 766/QĐ-TTg): {percent}%" in week.summary
+    assert "Khảo sát" not in week_before.summary

@@ -1,6 +1,7 @@
 """/staff/surveys: the surveys, their rounds opened and closed here, and a round's results
 (the text to paste into a report, the tables, the XLSX), as `troly survey` gives them."""
 
+import asyncio
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,8 @@ from bot.surveys.export import summary_text, tables, write_xlsx
 from bot.surveys.results import round_results
 from storage.audit import audit
 from storage.surveys import RoundError, close_round, open_round, open_round_of, rounds
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def routes(router: web.UrlDispatcher) -> None:
@@ -69,17 +72,28 @@ async def results_page(request: web.Request) -> web.Response:
 
 
 @require(*STAFF_ROLES)
-async def results_xlsx(request: web.Request) -> web.StreamResponse:
+async def results_xlsx(request: web.Request) -> web.Response:
     survey = _survey(request)
-    _, results = await _results(request, survey, request.match_info["number"])
-    if results is None:
-        raise web.HTTPNotFound()
+    number = request.match_info["number"]
+    _, results = await _results(request, survey, number)
+    if results is None or str(results.number) != number:
+        raise web.HTTPNotFound()  # not the latest round instead: the link names a round
+
+    def workbook() -> bytes:
+        # Written in a folder removed at once: every download used to leave its own behind.
+        with tempfile.TemporaryDirectory(prefix="troly-survey-") as folder:
+            return write_xlsx(results, Path(folder) / "ket-qua.xlsx").read_bytes()
+
+    body = await asyncio.to_thread(workbook)
     async with db(request) as session, session.begin():
         await audit(session, now=now(), account_id=me(request).account_id, actor=me(request).name,
                     action="export", target=f"survey:{survey.id}:{results.number}")  # fmt: skip
-    path = write_xlsx(results, Path(tempfile.mkdtemp(prefix="troly-survey-")) / "ket-qua.xlsx")
     name = f"khao-sat-{survey.id}-dot-{results.number}.xlsx"
-    return web.FileResponse(path, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return web.Response(
+        body=body,
+        content_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 async def _change_round(request: web.Request, opening: bool) -> web.Response:

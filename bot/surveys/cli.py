@@ -23,22 +23,30 @@ def register(app: typer.Typer) -> None:
     app.add_typer(survey_app, name="survey")
 
 
-def _survey(settings: Settings, survey_id: str) -> "Survey":
+def _surveys(settings: Settings) -> "dict[str, Survey]":
+    """Every survey of the library; a broken file ends the command with what to run."""
     from bot.content_files import ContentError
     from bot.library import load_library
     from bot.surveys.definitions import load_surveys
 
     try:
         library = load_library(settings.content_dir)
-        found = load_surveys(settings.content_dir, library.profile)
+        return load_surveys(settings.content_dir, library.profile)
     except ContentError as error:
-        typer.echo(f"The content library has problems (run `troly content check`):\n{error}")
+        typer.echo(
+            f"The content library has problems (run `troly content check`):\n{error}", err=True
+        )
         raise typer.Exit(1) from error
+
+
+def _survey(settings: Settings, survey_id: str) -> "Survey":
+    found = _surveys(settings)
     survey = found.get(survey_id) or next(
         (s for s in found.values() if f"ks{s.code}" == survey_id.lower().lstrip("#")), None
     )
     if survey is None:
-        typer.echo(f"No survey '{survey_id}'. Surveys: {', '.join(sorted(found)) or 'none'}.")
+        known = ", ".join(sorted(found)) or "none"
+        typer.echo(f"No survey '{survey_id}'. Surveys: {known}.", err=True)
         raise typer.Exit(1)
     return survey
 
@@ -46,12 +54,9 @@ def _survey(settings: Settings, survey_id: str) -> "Survey":
 @survey_app.command("list")
 def list_command() -> None:
     """Every survey in the library, with its code and whether a round is open."""
-    from bot.library import load_library
-    from bot.surveys.definitions import load_surveys
     from storage.surveys import open_round_of
 
-    settings = get_settings()
-    found = load_surveys(settings.content_dir, load_library(settings.content_dir).profile)
+    found = _surveys(get_settings())
 
     async def work(session: AsyncSession, _: Settings) -> list[str]:
         lines = []
