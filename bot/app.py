@@ -14,7 +14,7 @@ from bot.engine import DatabaseUnavailable, Engine
 from bot.library import Library, load_library
 from bot.reply_outbox import ReplyOutbox
 from bot.settings import Settings
-from handlers import load_handlers
+from bot.turn import load_features
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ REPLY_OUTBOX = web.AppKey("reply_outbox", ReplyOutbox)
 
 
 def build_engine(settings: Settings, library: Library | None = None) -> Engine:
-    load_handlers()  # the features register themselves on the router the engine runs
+    load_features()  # the features register themselves on the router the engine runs
     library = library or load_library(settings.content_dir)
     return Engine(library, Database(settings.database_url), settings=settings)
 

@@ -104,7 +104,7 @@ class Engine:
         self.senders: dict[str, Sender] = {}
         self.router = router or registered_handlers
         if self.router.fallback is None:
-            raise RuntimeError("no handlers registered: call handlers.load_handlers() first")
+            raise RuntimeError("no handlers registered: call bot.turn.load_features() first")
         self.matcher = Matcher.for_library(library)
         self._chat_locks = ChatLocks()
 

@@ -4,6 +4,8 @@ Features (handlers/) register handlers and hooks here; the engine runs them with
 any feature. Messages for other chats (the staff room, a citizen answered by staff) are queued on
 the turn as `Outbound` and sent only after the turn's transaction has committed."""
 
+import importlib
+import pkgutil
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -132,3 +134,15 @@ class Router:
 
 
 router = Router()
+
+# The package whose every module is a feature that registers its handlers and hooks on `router`.
+# Found by name, as the channels are found in bot/channels/: the core never names a feature.
+FEATURES = "handlers"
+
+
+def load_features(package: str = FEATURES) -> Router:
+    """Import every module of the features package; a new feature is a new file there."""
+    features = importlib.import_module(package)
+    for module in pkgutil.iter_modules(features.__path__):
+        importlib.import_module(f"{package}.{module.name}")
+    return router

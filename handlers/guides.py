@@ -1,9 +1,9 @@
 """Guide navigation: one step per message, next/back/repeat, related guides at the end."""
 
 from bot import actions
-from bot.library import Guide, Library
+from bot.guide_steps import step_replies
+from bot.library import Guide
 from bot.matcher import normalize
-from bot.messages import Button, Reply
 from handlers.menu import main_menu
 from handlers.routing import Replies, Turn, router
 
@@ -24,36 +24,6 @@ def step_reply(turn: Turn, guide: Guide, number: int) -> Replies:
         outcome="finished" if number == len(guide.steps) else None,
     )
     return step_replies(turn.library, guide, number)
-
-
-def step_replies(library: Library, guide: Guide, number: int) -> Replies:
-    """Step `number` as every citizen gets it, whatever the channel: the heading, the text, and
-    next, back, the related guides after the last step, the menu."""
-    total = len(guide.steps)
-    step = guide.steps[number - 1]
-    heading = library.text(
-        "step_heading", title=guide.title, number=number, total=total, heading=step.title
-    )
-    buttons: list[Button] = []
-    if number < total:
-        buttons.append(
-            Button(library.text("btn_next"), action=actions.guide_step(guide.id, number + 1))
-        )
-    if number > 1:
-        buttons.append(
-            Button(library.text("btn_back"), action=actions.guide_step(guide.id, number - 1))
-        )
-    if number == total:
-        related = [library.guides[r] for r in guide.related if r in library.guides]
-        buttons.extend(Button(g.title, action=actions.guide_step(g.id)) for g in related)
-        done = library.text("guide_done") + (
-            "\n" + library.text("related_prompt") if related else ""
-        )
-        body = f"{heading}\n\n{step.body}\n\n{done}"
-    else:
-        body = f"{heading}\n\n{step.body}"
-    buttons.append(Button(library.text("btn_menu"), action="menu"))
-    return [Reply(body, tuple(buttons))]
 
 
 def open_guide(turn: Turn, guide_id: str, number: int = 1) -> Replies:

@@ -9,8 +9,8 @@ from sqlmodel import select
 
 from bot.messages import Button, Reply
 from bot.outbound import AfterSent, Outbound
+from bot.rating_question import ask_once
 from bot.workdays import WorkCalendar
-from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
 from storage.accounts import console_staff_exists
 from storage.models import SessionGuide

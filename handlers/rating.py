@@ -3,26 +3,11 @@
 from bot.messages import Reply
 from handlers.menu import main_menu
 from handlers.routing import Replies, Turn, router
-from storage.models import SupportSession
 from storage.sessions import get_session
 
 # Satisfaction levels as stored, with their button text keys; 1 and 2 count as satisfied.
 LEVELS = {1: "btn_very_satisfied", 2: "btn_satisfied", 3: "btn_unsatisfied"}
 SATISFIED = (1, 2)
-
-
-def rating_prompt(turn: Turn) -> Reply:
-    """The first question; the session tracker decides whether it may be asked."""
-    buttons = (turn.button("btn_rating_yes", "rate:h:1"), turn.button("btn_rating_no", "rate:h:0"))
-    return Reply(turn.text("rating_question"), buttons)
-
-
-def ask_once(turn: Turn, session: SupportSession | None) -> Replies:
-    """The rating question, unless this session was already asked: never nag."""
-    if session is None or session.rating_asked:
-        return []
-    session.rating_asked = True
-    return [rating_prompt(turn)]
 
 
 @router.on_action("rate")

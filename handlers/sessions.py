@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from bot.privacy import pseudonym
+from bot.rating_question import ask_once
 from handlers.handoff import in_staff_room
-from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
 from handlers.survey import session_end_invitation
 from storage.models import SupportSession

@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Reply
 from bot.outbound import AfterSent, Outbound
+from bot.rating_question import ask_once
 from handlers import campaign_staff
 from handlers.handoff import in_staff_room
 from handlers.menu import main_menu
-from handlers.rating import ask_once
 from handlers.routing import Replies, Turn, router
 from storage.accounts import account_of_member
 from storage.conversations import log_events

@@ -184,7 +184,7 @@ async def test_a_guide_as_each_channel_shows_it(
     aiohttp_client, full_engine: Engine, every_channel: Settings
 ) -> None:
     from bot.channels.base import get_channel
-    from handlers.guides import step_replies
+    from bot.guide_steps import step_replies
 
     client = await aiohttp_client(create_app(every_channel, full_engine))
     await add_account(full_engine.database, "binh", "staff")

@@ -13,9 +13,9 @@ from bot.app import SETTINGS
 from bot.channels.base import Channel, Shown, all_channels
 from bot.console.pages import db, engine_of, form, see_other
 from bot.console.security import ADMIN, STAFF_ROLES, me, now, require
+from bot.guide_steps import step_replies
 from bot.library import Guide
 from bot.matcher import normalize
-from handlers.guides import step_replies
 from storage.audit import audit, latest
 from storage.console_stats import guide_usage
 from storage.report_figures import unknown_question_counts

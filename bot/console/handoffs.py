@@ -13,11 +13,11 @@ from bot.app import DATABASE, ENGINE
 from bot.console.live import HUB
 from bot.console.outbound import Config, send_to_contact, tell_staff_room
 from bot.console.security import Me, now
+from bot.guide_steps import step_replies
 from bot.messages import Button, Incoming, Reply
 from bot.privacy import redact
-from handlers.guides import step_reply
-from handlers.rating import ask_once
-from handlers.routing import Turn
+from bot.rating_question import ask_once
+from bot.turn import Turn
 from storage.audit import audit
 from storage.conversations import load_conversation, log_events, save_conversation
 from storage.inbox import claim
@@ -112,7 +112,7 @@ async def send_guide(app: Config, me: Me, handoff_id: int, guide_id: str) -> str
         handoff = await _open_handoff(session, handoff_id)
         if handoff is None:
             return "closed"
-        replies = step_reply(_turn(app, session, handoff, at), guide, 1)
+        replies = step_replies(app[ENGINE].library, guide, 1)
         await _claim_if_free(session, handoff_id, me, at)
         await log_events(
             session, [_event(handoff, at, replies[0].text, guide_id=guide.id, step=1)]
