@@ -282,8 +282,10 @@ class Engine:
         }
         typed = incoming.text or (f"[{incoming.attachment}]" if incoming.attachment else None)
         received = f"[{incoming.action}]" if incoming.action else typed
+        sent = [r.text for r in replies]
         if turn.private:
-            received = "[answer]"
+            # Which question comes next tells which way a condition went: that is an answer too.
+            received, sent = "[answer]", ["[question]" for _ in sent]
         events = [{**common, "direction": "in", "text": received}]
-        events.extend({**common, "direction": "out", "text": r.text} for r in replies)
+        events.extend({**common, "direction": "out", "text": text} for text in sent)
         await log_events(session, events)
