@@ -23,6 +23,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import actions
 from bot.actions import guide_step
 from bot.delivery import Sender
 from bot.library import Library
@@ -169,7 +170,7 @@ class Engine:
         return [self.fallback()]
 
     def fallback(self) -> Reply:
-        return Reply(self.library.text("error_fallback"), (Button("🏠", action="menu"),))
+        return Reply(self.library.text("error_fallback"), (Button("🏠", action=actions.MENU),))
 
     async def _handle(self, incoming: Incoming) -> tuple[Replies, list[Outbound]]:
         now = self.clock()
@@ -269,7 +270,7 @@ class Engine:
         except TypeError:
             # A forged or outdated payload: back to the menu, never an exception.
             log.info("unusable action payload %r", action[:80])
-            return await self.router.actions["menu"](turn)
+            return await self.router.actions[actions.MENU](turn)
         return await handler(turn, *args)
 
     async def _log(self, session: AsyncSession, turn: Turn, replies: Replies) -> None:

@@ -32,5 +32,5 @@ def step_replies(library: Library, guide: Guide, number: int) -> list[Reply]:
         body = f"{heading}\n\n{step.body}\n\n{done}"
     else:
         body = f"{heading}\n\n{step.body}"
-    buttons.append(Button(library.text("btn_menu"), action="menu"))
+    buttons.append(Button(library.text("btn_menu"), action=actions.MENU))
     return [Reply(body, tuple(buttons))]

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import actions
 from bot.messages import Reply
 from bot.workdays import WorkCalendar
 from handlers.handoff import post_to_staff, reachable_staff_room
@@ -22,12 +23,12 @@ HOW_TO_ANSWER = "↩️ Trả lời (reply) tin này để trả lời người 
     "phản ánh", "phan anh", "/phananh", "kiến nghị", "kien nghi", "phản ánh kiến nghị",
     "phan anh kien nghi", "gửi phản ánh", "gui phan anh", "/kiennghi",
 )  # fmt: skip
-@router.on_action("feedback")
+@router.on_action(actions.FEEDBACK)
 async def start_feedback(turn: Turn) -> Replies:
     turn.note("feedback", outcome="asked")
     turn.state.mode = "feedback"
     turn.state.guide_id = None
-    return [Reply(turn.text("feedback_prompt"), (turn.button("btn_menu", "menu"),))]
+    return [Reply(turn.text("feedback_prompt"), (turn.button("btn_menu", actions.MENU),))]
 
 
 @router.on_mode("feedback")
@@ -39,7 +40,9 @@ async def feedback_content(turn: Turn) -> Replies | None:
     turn.state.mode = "feedback_contact"
     turn.note("feedback", outcome="content")
     return [
-        Reply(turn.text("feedback_contact_prompt"), (turn.button("btn_skip", "feedback_skip"),))
+        Reply(
+            turn.text("feedback_contact_prompt"), (turn.button("btn_skip", actions.FEEDBACK_SKIP),)
+        )
     ]
 
 
@@ -51,7 +54,7 @@ async def feedback_contact(turn: Turn) -> Replies | None:
     return await file_ticket(turn, contact[:200])
 
 
-@router.on_action("feedback_skip")
+@router.on_action(actions.FEEDBACK_SKIP)
 async def feedback_without_contact(turn: Turn) -> Replies:
     return await file_ticket(turn, None)
 
@@ -85,7 +88,7 @@ async def file_ticket(turn: Turn, contact: str | None) -> Replies:
 
     post_to_staff(turn, staff_post(ticket), remember)  # the ticket stands even if this fails
     text = turn.text("feedback_filed", code=ticket.number, due=f"{ticket.due:%d/%m/%Y}")
-    return [Reply(text, (turn.button("btn_menu", "menu"),))]
+    return [Reply(text, (turn.button("btn_menu", actions.MENU),))]
 
 
 def staff_post(ticket: Ticket) -> str:
@@ -105,7 +108,7 @@ async def ticket_status(turn: Turn, number: str) -> Replies:
     """A citizen types their ticket number; the answer is shown only in the chat that filed it."""
     turn.note("feedback", outcome="lookup")
     ticket = await find_ticket(turn.session, number)
-    menu = (turn.button("btn_menu", "menu"),)
+    menu = (turn.button("btn_menu", actions.MENU),)
     if ticket is None:
         return [Reply(turn.text("ticket_not_found", code=number.upper()), menu)]
     own = (ticket.channel, ticket.chat_id) == (turn.incoming.channel, turn.incoming.chat_id)

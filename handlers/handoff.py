@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from bot import actions
 from bot.messages import Button, Reply
 from bot.outbound import AfterSent, Outbound
 from bot.rating_question import ask_once
@@ -91,18 +92,20 @@ def out_of_hours_note(turn: Turn) -> str | None:
 
 
 @router.on_command("gặp cán bộ", "gap can bo", "/canbo", "cán bộ", "nhân viên", "người thật")
-@router.on_action("staff")
+@router.on_action(actions.STAFF)
 async def contact_staff(turn: Turn) -> Replies:
     hotline = str(turn.library.profile.get("hotline", ""))
     call = Button(turn.text("btn_call"), phone=hotline)
     if reachable_staff_room(turn) is None and not await console_staff_exists(turn.session):
         turn.note("handoff", outcome="contact")
-        return [Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", "menu")))]
+        return [
+            Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", actions.MENU)))
+        ]
     turn.note("handoff", outcome="asked")
     turn.state.mode = "handoff"
     turn.state.guide_id = None
     text = "\n\n".join(filter(None, [turn.text("handoff_prompt"), out_of_hours_note(turn)]))
-    return [Reply(text, (turn.button("btn_menu", "menu"), call))]
+    return [Reply(text, (turn.button("btn_menu", actions.MENU), call))]
 
 
 @router.on_mode("handoff")
@@ -128,7 +131,9 @@ async def hand_off(turn: Turn) -> Replies | None:
         post = FOLLOW_UP_POST.format(id=handoff.id, question=question)
     hotline = str(turn.library.profile.get("hotline", ""))
     call = Button(turn.text("btn_call"), phone=hotline)
-    unavailable = [Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", "menu")))]
+    unavailable = [
+        Reply(turn.text("handoff_unavailable"), (call, turn.button("btn_menu", actions.MENU)))
+    ]
     handoff_id = handoff.id
     room = reachable_staff_room(turn)
 
@@ -148,11 +153,14 @@ async def hand_off(turn: Turn) -> Replies | None:
         return unavailable
     turn.note("handoff", outcome="handed")
     text = "\n\n".join(filter(None, [turn.text("handoff_sent"), out_of_hours_note(turn)]))
-    buttons = (turn.button("btn_end_handoff", "handoff_end"), turn.button("btn_menu", "menu"))
+    buttons = (
+        turn.button("btn_end_handoff", actions.HANDOFF_END),
+        turn.button("btn_menu", actions.MENU),
+    )
     return [Reply(text, buttons)]
 
 
-@router.on_action("handoff_end")
+@router.on_action(actions.HANDOFF_END)
 async def end_handoff(turn: Turn) -> Replies:
     """The citizen says they are done: close it, and ask for a rating if not asked yet."""
     handoff = await get_handoff(turn.session, turn.state.data.get("handoff"))
@@ -161,7 +169,7 @@ async def end_handoff(turn: Turn) -> Replies:
     turn.note("handoff", outcome="closed")
     turn.state.mode = None
     session = await get_session(turn.session, turn.state.session_id)
-    replies = [Reply(turn.text("handoff_ended"), (turn.button("btn_menu", "menu"),))]
+    replies = [Reply(turn.text("handoff_ended"), (turn.button("btn_menu", actions.MENU),))]
     return replies + ask_once(turn, session)
 
 

@@ -28,7 +28,7 @@ async def start(turn: Turn) -> Replies:
 
 
 @router.on_command("menu", "/menu", "0", "trang chủ", "về menu", "trở về", "danh mục")
-@router.on_action("menu")
+@router.on_action(actions.MENU)
 async def menu(turn: Turn) -> Replies:
     turn.note("menu")
     return main_menu(turn)
@@ -43,5 +43,5 @@ async def topic(turn: Turn, topic_id: str = "") -> Replies:
         return main_menu(turn, turn.text("stale_button"))
     turn.note("topic", outcome=topic_id)
     buttons = [Button(g.title, action=actions.guide_step(g.id)) for g in guides]
-    buttons.append(turn.button("btn_menu", "menu"))
+    buttons.append(turn.button("btn_menu", actions.MENU))
     return [Reply(turn.text("topic_prompt", title=found.title), tuple(buttons))]

@@ -1,6 +1,7 @@
 """Privacy in the conversation: the warning when a secret was typed (and redacted), and
 /xoadulieu, a person erasing their own contact, state, messages and sessions after a yes."""
 
+from bot import actions
 from bot.messages import Reply
 from bot.privacy import ERASED, pseudonym
 from handlers.menu import main_menu
@@ -10,24 +11,27 @@ from storage.surveys import erase_chat
 
 
 @router.on_command("/xoadulieu", "xoadulieu", "xoá dữ liệu", "xóa dữ liệu", "xoá dữ liệu của tôi")
-@router.on_action("erase")
+@router.on_action(actions.ERASE)
 async def ask_to_erase(turn: Turn) -> Replies:
     turn.note("privacy", outcome="asked")
-    buttons = (turn.button("btn_erase_yes", "erase_yes"), turn.button("btn_erase_no", "erase_no"))
+    buttons = (
+        turn.button("btn_erase_yes", actions.ERASE_YES),
+        turn.button("btn_erase_no", actions.ERASE_NO),
+    )
     return [Reply(turn.text("erase_confirm"), buttons)]
 
 
-@router.on_action("erase_yes")
+@router.on_action(actions.ERASE_YES)
 async def erase(turn: Turn) -> Replies:
     incoming = turn.incoming
     ref = pseudonym(turn.settings.pseudonym_key, incoming.channel, incoming.chat_id)
     await erase_person(turn.session, incoming.channel, incoming.chat_id, ref)
     await erase_chat(turn.session, incoming.channel, incoming.chat_id)  # named survey answers
     turn.note("privacy", outcome=ERASED)  # the engine then writes nothing about this turn
-    return [Reply(turn.text("erase_done"), (turn.button("btn_menu", "menu"),))]
+    return [Reply(turn.text("erase_done"), (turn.button("btn_menu", actions.MENU),))]
 
 
-@router.on_action("erase_no")
+@router.on_action(actions.ERASE_NO)
 async def keep(turn: Turn) -> Replies:
     turn.note("privacy", outcome="kept")
     return main_menu(turn, turn.text("erase_kept"))

@@ -1,5 +1,6 @@
 """The rating: was it helpful, how satisfied, an optional comment; asked once per session."""
 
+from bot import actions
 from bot.messages import Reply
 from handlers.menu import main_menu
 from handlers.routing import Replies, Turn, router
@@ -10,7 +11,7 @@ LEVELS = {1: "btn_very_satisfied", 2: "btn_satisfied", 3: "btn_unsatisfied"}
 SATISFIED = (1, 2)
 
 
-@router.on_action("rate")
+@router.on_action(actions.RATE)
 async def rate(turn: Turn, kind: str = "", value: str = "") -> Replies:
     session = await get_session(turn.session, turn.state.session_id)
     turn.note("rating", outcome=kind[:20])
@@ -19,12 +20,14 @@ async def rate(turn: Turn, kind: str = "", value: str = "") -> Replies:
     session.rating_asked = True  # a rating given is never asked for again in this session
     if kind == "h":
         session.helpful = value == "1"
-        buttons = tuple(turn.button(key, f"rate:s:{level}") for level, key in LEVELS.items())
+        buttons = tuple(
+            turn.button(key, f"{actions.RATE}:s:{level}") for level, key in LEVELS.items()
+        )
         return [Reply(turn.text("rating_scale"), buttons)]
     if kind == "s" and value.isdigit() and int(value) in LEVELS:
         session.satisfaction = int(value)
         turn.state.mode = "rating_comment"
-        return [Reply(turn.text("rating_comment_prompt"), (turn.button("btn_skip", "menu"),))]
+        return [Reply(turn.text("rating_comment_prompt"), (turn.button("btn_skip", actions.MENU),))]
     return main_menu(turn)
 
 

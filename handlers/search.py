@@ -1,5 +1,6 @@
 """Free text: a confident guide, a short "did you mean" list, or an honest "I don't know"."""
 
+from bot import actions
 from bot.actions import guide_step
 from bot.messages import Button, Reply
 from handlers.guides import step_reply
@@ -13,8 +14,8 @@ def unknown_reply(turn: Turn) -> Replies:
     """Say plainly we have no guide, and give the menu and a person to ask."""
     hotline = str(turn.library.profile.get("hotline", ""))
     buttons = (
-        turn.button("btn_menu", "menu"),
-        turn.button("btn_staff", "staff"),
+        turn.button("btn_menu", actions.MENU),
+        turn.button("btn_staff", actions.STAFF),
         Button(turn.text("btn_call"), phone=hotline),
     )
     return [Reply(turn.text("unknown"), buttons)]
@@ -35,7 +36,7 @@ async def search(turn: Turn) -> Replies:
     if result.outcome == "suggest":
         turn.note("search", outcome="suggest")
         buttons = [Button(m.guide.title, action=guide_step(m.guide.id)) for m in result.matches]
-        buttons.append(turn.button("btn_none_of_these", "staff"))
+        buttons.append(turn.button("btn_none_of_these", actions.STAFF))
         return [Reply(turn.text("suggest_prompt"), tuple(buttons))]
     turn.note("search", outcome="unknown")
     return unknown_reply(turn)

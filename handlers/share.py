@@ -10,6 +10,7 @@ from pathlib import Path
 
 import qrcode
 
+from bot import actions
 from bot.library import Guide
 from bot.links import ShareLink, share_links
 from bot.messages import Reply
@@ -38,11 +39,14 @@ async def share(turn: Turn) -> Replies:
         if link.text_to_type:
             lines.append(turn.text("share_type_code", code=link.text_to_type))
     intro = turn.text("share_intro", title=title) if guide else turn.text("share_intro_bot")
-    buttons = (turn.button("btn_share_qr", "share:qr"), turn.button("btn_menu", "menu"))
+    buttons = (
+        turn.button("btn_share_qr", f"{actions.SHARE}:qr"),
+        turn.button("btn_menu", actions.MENU),
+    )
     return [Reply(intro, buttons), Reply("\n".join(lines))]
 
 
-@router.on_action("share")
+@router.on_action(actions.SHARE)
 async def share_button(turn: Turn, kind: str = "") -> Replies:
     if kind != "qr":
         return await share(turn)
@@ -53,7 +57,7 @@ async def share_button(turn: Turn, kind: str = "") -> Replies:
     if direct is None:
         return await share(turn)
     title = guide.title if guide else turn.library.profile.get("centre_name", "")
-    buttons = (turn.button("btn_menu", "menu"),)
+    buttons = (turn.button("btn_menu", actions.MENU),)
     return [Reply(turn.text("share_qr", title=title), buttons, str(qr_image(direct.url)))]
 
 

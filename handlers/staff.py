@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import actions
 from bot.messages import Reply
 from bot.outbound import AfterSent, Outbound
 from bot.rating_question import ask_once
@@ -58,7 +59,7 @@ async def staff_room_first(turn: Turn) -> Replies | None:
     return await staff_room(turn) if in_staff_room(turn) else None
 
 
-@router.on_action("staffroom")
+@router.on_action(actions.STAFF_ROOM)
 async def staff_room(turn: Turn) -> Replies:
     """Everything said in the staff group; silence for chatter that is not for the bot."""
     if not in_staff_room(turn):
@@ -124,7 +125,7 @@ def notify(
 
 async def relay(turn: Turn, handoff: Handoff, text: str, member: StaffMember) -> Replies:
     message = Reply(
-        f"{turn.text('handoff_staff_says')}\n{text}", (turn.button("btn_menu", "menu"),)
+        f"{turn.text('handoff_staff_says')}\n{text}", (turn.button("btn_menu", actions.MENU),)
     )
     # The console shows the same thread and who took it, whichever place the answer came from.
     await log_events(turn.session, [{

@@ -11,6 +11,7 @@ the message log, keyed by chat, must not lead to anybody's answers.
 import re
 from datetime import datetime, timedelta
 
+from bot import actions
 from bot.links import SOURCE
 from bot.matcher import normalize
 from bot.messages import Button, Reply
@@ -58,7 +59,7 @@ def _respondent(turn: Turn, round_id: int) -> str:
 
 
 def _menu(turn: Turn) -> Button:
-    return turn.button("btn_menu", "menu")
+    return turn.button("btn_menu", actions.MENU)
 
 
 def _stale(turn: Turn) -> Replies:
@@ -82,7 +83,7 @@ async def _find(turn: Turn, survey: Survey) -> tuple[SurveyRound | None, SurveyR
 # --- entry ------------------------------------------------------------------------------------
 
 
-@router.on_action("sv")
+@router.on_action(actions.SURVEY)
 async def open_survey(turn: Turn, survey_id: str = "", source: str = "") -> Replies:
     """The intro, or where the person left off, or a thank-you if they already answered."""
     survey = surveys(turn).get(survey_id)
@@ -100,11 +101,11 @@ async def open_survey(turn: Turn, survey_id: str = "", source: str = "") -> Repl
     privacy = turn.text("survey_named" if survey.named else "survey_anonymous")
     text = "\n\n".join([survey.title.upper(), survey.intro, privacy, turn.text("survey_how")])
     tag = f":{source}" if SOURCE.match(source or "") else ""
-    begin = turn.button("btn_survey_begin", f"svb:{survey.id}{tag}")
-    return [Reply(text, (begin, turn.button("btn_survey_later", "menu")))]
+    begin = turn.button("btn_survey_begin", f"{actions.SURVEY_BEGIN}:{survey.id}{tag}")
+    return [Reply(text, (begin, turn.button("btn_survey_later", actions.MENU)))]
 
 
-@router.on_action("svb")
+@router.on_action(actions.SURVEY_BEGIN)
 async def begin(turn: Turn, survey_id: str = "", source: str = "") -> Replies:
     survey = surveys(turn).get(survey_id)
     if survey is None:
@@ -140,7 +141,7 @@ async def list_open(turn: Turn) -> Replies:
     turn.note("survey", outcome="list")
     if not open_now:
         return [Reply(turn.text("survey_none_open"), (_menu(turn),))]
-    buttons = [Button(s.title, action=f"sv:{s.id}") for s in open_now]
+    buttons = [Button(s.title, action=f"{actions.SURVEY}:{s.id}") for s in open_now]
     return [Reply(turn.text("survey_choose"), (*buttons, _menu(turn)))]
 
 
@@ -191,7 +192,7 @@ def _ask(turn: Turn, survey: Survey, index: int, picked: list[int] | None = None
     if question.kind == "number":
         # No buttons: a typed "2" must be the answer, not the second button.
         return Reply(text)
-    base = f"svq:{survey.code}:{index}"
+    base = f"{actions.SURVEY_ANSWER}:{survey.code}:{index}"
     buttons = []
     for position, label in enumerate(_labels(turn, question)):
         if question.kind == "multi":
@@ -240,7 +241,7 @@ async def _current(turn: Turn, code: str, index: str) -> tuple[Survey, SurveyRes
     return survey, response, int(index)
 
 
-@router.on_action("svq")
+@router.on_action(actions.SURVEY_ANSWER)
 async def press(
     turn: Turn, code: str = "", index: str = "", op: str = "", value: str = ""
 ) -> Replies:
@@ -298,7 +299,7 @@ def _stop(turn: Turn, survey: Survey, response: SurveyResponse) -> Replies:
     response.stopped, response.updated_at = True, turn.now
     _leave(turn)
     turn.note("survey", outcome="stopped")
-    buttons = (turn.button("btn_survey_continue", f"sv:{survey.id}"), _menu(turn))
+    buttons = (turn.button("btn_survey_continue", f"{actions.SURVEY}:{survey.id}"), _menu(turn))
     return [Reply(turn.text("survey_stopped"), buttons)]
 
 

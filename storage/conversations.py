@@ -109,6 +109,11 @@ def _log_insert() -> Any:
     return insert(MessageEvent.__table__)
 
 
+@cache
+def _answer_insert() -> Any:
+    return insert(AnsweredMessage.__table__)
+
+
 async def load_state(
     session: AsyncSession, channel: str, chat_id: str, now: datetime,
     message_id: str | None = None,
@@ -183,5 +188,9 @@ async def remember_answer(
     session: AsyncSession, channel: str, chat_id: str, message_id: str, replies: list[dict],
     now: datetime,
 ) -> None:  # fmt: skip
-    session.add(AnsweredMessage(channel=channel, chat_id=chat_id, message_id=message_id,
-                                replies=replies, at=now))  # fmt: skip
+    """One INSERT, not the ORM's unit of work at commit: every web-chat turn does this."""
+    await session.execute(
+        _answer_insert(),
+        {"channel": channel, "chat_id": chat_id, "message_id": message_id,
+         "replies": replies, "at": now},
+    )  # fmt: skip

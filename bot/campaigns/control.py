@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from bot import actions
 from bot.actions import campaign_open
 from bot.campaigns.sender import CampaignSender, Clock, Progress, Sleep
 from bot.channels.base import all_channels, can_send
@@ -60,7 +61,7 @@ def campaign_replies(campaign: Campaign, library: Library) -> list[Reply]:
         for g in campaign.guide_ids
         if g in library.guides
     ]
-    buttons.append(Button(library.text("btn_unsubscribe"), action="sub:off"))
+    buttons.append(Button(library.text("btn_unsubscribe"), action=f"{actions.SUBSCRIBE}:off"))
     text = f"{campaign.text}\n\n{library.text('campaign_footer')}"
     return [Reply(text, tuple(buttons), campaign.image)]
 

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import actions
 from bot.app import DATABASE, ENGINE
 from bot.console.live import HUB
 from bot.console.outbound import Config, send_to_contact, tell_staff_room
@@ -95,7 +96,7 @@ async def answer_handoff(app: Config, me: Me, handoff_id: int, text: str) -> str
         channel, chat_id = handoff.channel, handoff.chat_id
     message = Reply(
         f"{library.text('handoff_staff_says')}\n{text}",
-        (Button(library.text("btn_menu"), action="menu"),),
+        (Button(library.text("btn_menu"), action=actions.MENU),),
     )
     problem = await _deliver(app, handoff_id, channel, chat_id, [message], at)
     if problem is None:
@@ -114,9 +115,7 @@ async def send_guide(app: Config, me: Me, handoff_id: int, guide_id: str) -> str
             return "closed"
         replies = step_replies(app[ENGINE].library, guide, 1)
         await _claim_if_free(session, handoff_id, me, at)
-        await log_events(
-            session, [_event(handoff, at, replies[0].text, guide_id=guide.id, step=1)]
-        )
+        await log_events(session, [_event(handoff, at, replies[0].text, guide_id=guide.id, step=1)])
         await audit(
             session, now=at, account_id=me.account_id, actor=me.name,
             action="send_guide", target=f"handoff:{handoff_id}", detail=guide.id,

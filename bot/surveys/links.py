@@ -10,6 +10,7 @@ The source tag says who brought the person (`poster`, a volunteer code, `c12`), 
 
 import re
 
+from bot import actions
 from bot.library import Library
 from bot.links import PAYLOAD, SOURCE, ShareLink, links_for
 from bot.surveys.definitions import ID, Survey
@@ -19,7 +20,7 @@ PREFIX = "s_"
 
 def survey_action(survey_id: str, source: str | None = None) -> str:
     """The button payload that opens the survey's intro (handlers/survey.py `sv`)."""
-    return f"sv:{survey_id}:{source}" if source else f"sv:{survey_id}"
+    return f"{actions.SURVEY}:{survey_id}:{source}" if source else f"{actions.SURVEY}:{survey_id}"
 
 
 def survey_payload(survey_id: str, source: str | None = None) -> str:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import typer
 
+from bot import actions
 from bot.channels.http import HTTP_TIMEOUT
 from bot.channels.messenger.events import GET_STARTED
 from bot.channels.messenger.settings import MessengerSettings, messenger_settings
@@ -24,9 +25,9 @@ def profile_fields(library: Library) -> dict[str, Any]:
     menu = [
         {"type": "postback", "title": library.text(key), "payload": action}
         for key, action in (
-            ("btn_menu", "menu"),
-            ("btn_staff", "staff"),
-            ("btn_feedback", "feedback"),
+            ("btn_menu", actions.MENU),
+            ("btn_staff", actions.STAFF),
+            ("btn_feedback", actions.FEEDBACK),
         )
     ]
     return {
