@@ -157,16 +157,42 @@ async def test_doctor_checks_zalo_tokens(
 
 
 async def test_wrong_settings_get_one_line_and_exit_1(tmp_path: Path) -> None:
+    """`troly serve` says which setting is wrong and what to do, in one line: no traceback."""
     cases = {
         "postgresql://postgres@127.0.0.1:1/none": "Cannot use the database",
-        "mysql://root@localhost/troly": "Setting DATABASE_URL is invalid",
+        "mysql://root@localhost/troly": "Setting DATABASE_URL is invalid: use sqlite:///",
+        f"sqlite:///{tmp_path / 'no' / 'troly.db'}": "Setting DATABASE_URL: the folder",
     }
     for url, message in cases.items():
         code, out, err = await troly("serve", env={"DATABASE_URL": url}, cwd=tmp_path)
         assert code == 1
-        assert message in err and "Traceback" not in err + out
+        assert message in err and "Traceback" not in err + out, err
+        assert len(err.strip().splitlines()) == 1, err
     code, _, err = await troly("serve", env={"CONTENT_DIR": str(tmp_path / "no")}, cwd=tmp_path)
-    assert code == 1 and "content folder does not exist" in err and "Traceback" not in err
+    assert code == 1 and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        f"Setting CONTENT_DIR: content folder does not exist: {tmp_path / 'no'}. Point "
+        "CONTENT_DIR at the centre's copy of the library, or unset it to use the bundled one."
+    ]
+
+
+async def test_doctor_names_the_wrong_setting(tmp_path: Path, centre_content: Path) -> None:
+    """The same faults through `troly doctor`: one FAIL line each, naming the setting."""
+    cases = {
+        "DATABASE_URL": ({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
+                         "FAIL  database: cannot reach postgresql+asyncpg://postgres@127.0.0.1:1"),
+        "SQLite folder": ({"DATABASE_URL": f"sqlite:///{tmp_path / 'no' / 'troly.db'}"},
+                          "FAIL  database: Setting DATABASE_URL: the folder"),
+        "CONTENT_DIR": ({"CONTENT_DIR": str(tmp_path / "no")},
+                        "FAIL  content: Setting CONTENT_DIR: content folder does not exist"),
+    }  # fmt: skip
+    for name, (env, message) in cases.items():
+        settings = {"DATABASE_URL": f"sqlite:///{tmp_path / 'ok.db'}",
+                    "CONTENT_DIR": str(centre_content)} | env  # fmt: skip
+        code, out, err = await troly("doctor", env=settings, cwd=tmp_path)
+        assert code == 1, (name, out)
+        assert [line for line in lines(out, "FAIL") if line.startswith(message)], (name, out)
+        assert len(lines(out, "FAIL")) == 1 and "Traceback" not in out + err, (name, out + err)
 
 
 async def write_turns(engine: Engine, people: int, stop: asyncio.Event) -> int:
