@@ -275,6 +275,17 @@ async def test_a_postgresql_backup_taken_under_load_restores_completely(
     )
 
 
+async def test_a_postgresql_backup_without_pg_dump_says_what_to_install(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": PG_ADMIN_DSN, "PATH": str(tmp_path)}  # no pg_dump on this PATH
+    code, out, err = await troly("backup", str(tmp_path / "b.pgdump"), env=env, cwd=tmp_path)
+    assert code == 1 and "Traceback" not in out + err
+    assert err.strip() == (
+        "Backup failed: pg_dump not found: install PostgreSQL's client tools "
+        "(Debian: apt-get install postgresql-client)"
+    )
+    assert not (tmp_path / "b.pgdump").exists()
+
+
 def fill_every_table(url: str) -> None:
     """One row in every table, ids 1, foreign keys pointing at those rows."""
     values = {
@@ -304,6 +315,12 @@ def fill_every_table(url: str) -> None:
 async def test_db_copy_moves_every_table_from_sqlite_to_postgresql(
     tmp_path: Path, sqlite_url: str
 ) -> None:
+    with sqlite3.connect(sqlite_url.split(":///", 1)[1]) as migrated:
+        schema = {row[0] for row in migrated.execute("SELECT name FROM sqlite_master "
+                                                     "WHERE type = 'table'")}  # fmt: skip
+    assert schema - {"alembic_version"} == set(SQLModel.metadata.tables), (
+        "every table the migrations make is a model's, so copies and backups see it"
+    )
     await asyncio.to_thread(fill_every_table, sqlite_url)
     target = await _fresh_pg(f"troly_copy_{os.getpid()}")
     code, out, err = await troly(
@@ -321,6 +338,30 @@ async def test_db_copy_moves_every_table_from_sqlite_to_postgresql(
         "db", "copy", "--from", sqlite_url, "--to", target, env={}, cwd=tmp_path
     )
     assert code == 1 and "not empty" in err, "a second copy never mixes into live data"
+
+
+async def test_restore_alone_never_overwrites_data(tmp_path: Path, sqlite_url: str) -> None:
+    """A script that imports only storage.backup (no CLI loading the models first) still sees
+    the live tables, and refuses to restore over them."""
+    await asyncio.to_thread(fill_every_table, sqlite_url)
+    empty = tmp_path / "empty.sqlite"
+    with sqlite3.connect(empty) as other:
+        other.execute("CREATE TABLE other (x)")
+    script = (
+        "import sys; from pathlib import Path; from storage.backup import BackupError, restore\n"
+        "try: restore(Path(sys.argv[1]), sys.argv[2])\n"
+        "except BackupError as error: print(error)"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, str(empty), sqlite_url, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    assert "the target database is not empty" in out.decode()
+    engine = make_engine(sqlite_url)
+    counts = await table_counts(engine)
+    await engine.dispose()
+    assert all(counts.values()) and len(counts) == len(SQLModel.metadata.tables)
 
 
 async def test_json_logs_carry_a_hashed_chat_and_the_turn_duration(
