@@ -216,6 +216,7 @@ def db_upgrade() -> None:
     """Apply every migration to DATABASE_URL."""
     from storage.db import upgrade
 
+    check_database_url_or_exit(get_settings().database_url)
     upgrade(get_settings().database_url)
     typer.echo("Database is up to date.")
 

@@ -2,6 +2,7 @@
 JSON logs. The platforms are the fake servers on loopback; the databases are real."""
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -163,8 +164,8 @@ async def test_wrong_settings_get_one_line_and_exit_1(tmp_path: Path) -> None:
         "mysql://root@localhost/troly": "Setting DATABASE_URL is invalid: use sqlite:///",
         f"sqlite:///{tmp_path / 'no' / 'troly.db'}": "Setting DATABASE_URL: the folder",
     }
-    for url, message in cases.items():
-        code, out, err = await troly("serve", env={"DATABASE_URL": url}, cwd=tmp_path)
+    for (url, message), command in itertools.product(cases.items(), (["serve"], ["db", "upgrade"])):
+        code, out, err = await troly(*command, env={"DATABASE_URL": url}, cwd=tmp_path)
         assert code == 1
         assert message in err and "Traceback" not in err + out, err
         assert len(err.strip().splitlines()) == 1, err
