@@ -12,7 +12,7 @@ import typer
 from bot.campaigns.cli import register as register_campaign_commands
 from bot.campaigns.volunteer_cli import register as register_volunteer_link_commands
 from bot.channels.cli import register as register_channel_commands
-from bot.cli_common import load_library_or_exit
+from bot.cli_common import check_database_url_or_exit, load_library_or_exit
 from bot.console.cli import register as register_console_commands
 from bot.ops_cli import register as register_ops_commands
 from bot.posters.cli import register as register_poster_commands
@@ -69,6 +69,7 @@ def serve(
     _setup_logging()
     settings = get_settings()
     library = load_library_or_exit()
+    check_database_url_or_exit(settings.database_url)
     upgrade(settings.database_url)
     polling = list(poll or [])
     where = f"{host or settings.host}:{port or settings.port}"
@@ -95,6 +96,7 @@ def chat(
     from storage.db import upgrade
 
     settings = get_settings()
+    check_database_url_or_exit(settings.database_url)
     upgrade(settings.database_url)
     run_chat(build_engine(settings, load_library_or_exit()), as_chat)
 
@@ -214,6 +216,7 @@ def db_upgrade() -> None:
     """Apply every migration to DATABASE_URL."""
     from storage.db import upgrade
 
+    check_database_url_or_exit(get_settings().database_url)
     upgrade(get_settings().database_url)
     typer.echo("Database is up to date.")
 
@@ -238,7 +241,8 @@ def main() -> None:
     except ValidationError as error:
         problem = error.errors()[0]
         setting = ".".join(str(part) for part in problem["loc"]).upper()
-        typer.echo(f"Setting {setting} is invalid: {problem['msg']}.", err=True)
+        message = problem["msg"].removeprefix("Value error, ")  # pydantic's wording, not ours
+        typer.echo(f"Setting {setting} is invalid: {message}.", err=True)
         sys.exit(1)
     except (DBAPIError, ArgumentError, OSError) as error:
         logging.getLogger("troly").debug("database error", exc_info=True)

@@ -5,9 +5,11 @@ will notice), with what to do about it. Each channel adds its own checks (`Chann
 """
 
 import asyncio
+import os
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import text
@@ -43,15 +45,58 @@ def safe_url(url: str) -> str:
     return f"{scheme}://{user}:***@{host}" if ":" in credentials else url
 
 
+def missing_content_dir(folder: Path) -> str | None:
+    """One line naming CONTENT_DIR when it points nowhere, else None."""
+    if folder.is_dir():
+        return None
+    return (
+        f"Setting CONTENT_DIR: content folder does not exist: {folder}. Point CONTENT_DIR at "
+        "the centre's copy of the library, or unset it to use the bundled one."
+    )
+
+
+def sqlite_folder_problem(url: str) -> str | None:
+    """One line naming DATABASE_URL when its SQLite file cannot be created, else None.
+
+    Checked before the first connection: aiosqlite's failed connect leaves a thread that prints
+    a traceback after the command has already said what is wrong.
+    """
+    if not url.startswith("sqlite") or ":///" not in url:
+        return None
+    path = url.split(":///", 1)[1].split("?", 1)[0]
+    if not path or path == ":memory:":
+        return None
+    folder = Path(path).parent
+    if not folder.is_dir():
+        problem = "does not exist"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        problem = "is not writable by this user"
+    else:
+        return None
+    return (
+        f"Setting DATABASE_URL: the folder {folder} of the SQLite file {problem}. Create it, "
+        "or point DATABASE_URL at a file in a folder the bot may write."
+    )
+
+
 async def check_database(settings: Settings, database: Database) -> list[Check]:
     where = safe_url(settings.database_url)
+    if problem := sqlite_folder_problem(settings.database_url):
+        return [Check(FAIL, "database", problem)]
     try:
         async with database.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         missing = await missing_migrations(database)
     except Exception as error:
-        reason = str(error).splitlines()[0][:160]
-        return [Check(FAIL, "database", f"cannot reach {where} ({reason}): check DATABASE_URL")]
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0][:160]
+        return [
+            Check(
+                FAIL,
+                "database",
+                f"cannot reach {where} ({reason}): check DATABASE_URL and that the database "
+                "server runs",
+            )
+        ]
     checks = [Check(OK, "database", f"{where} reachable")]
     if not missing:
         checks.append(Check(OK, "schema", "up to date"))
@@ -63,10 +108,17 @@ async def check_database(settings: Settings, database: Database) -> list[Check]:
 
 
 def check_content(settings: Settings) -> list[Check]:
+    if problem := missing_content_dir(settings.content_dir):
+        return [Check(FAIL, "content", problem)]
     library, problems = read_library(settings.content_dir)
     if problems:
         return [
-            Check(FAIL, "content", f"{len(problems)} problem(s): run `troly content check`"),
+            Check(
+                FAIL,
+                "content",
+                f"{len(problems)} problem(s), the first {problems[0]}: "
+                "run `troly content check` for all",
+            ),
         ]
     checks = [Check(OK, "content", f"{len(library.guides)} guides in {settings.content_dir}")]
     commune = str(library.profile.get("commune_name", ""))

@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
+import storage.models  # noqa: F401  (the tables copied and counted: not only those the caller loaded)
 from storage.db import make_engine, upgrade
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

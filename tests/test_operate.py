@@ -2,6 +2,7 @@
 JSON logs. The platforms are the fake servers on loopback; the databases are real."""
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -11,14 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlmodel import SQLModel
 
 from bot.engine import Engine
 from bot.library import Library
 from bot.messages import Incoming
 from storage.backup import table_counts
-from storage.db import Database, make_engine, upgrade
+from storage.db import Database, make_engine, missing_migrations, upgrade
 from storage.oauth_tokens import TokenPair, replace_tokens
 from tests.conftest import FULL_LIBRARY, PG_ADMIN_DSN, ROOT
 from tests.fake_telegram import TOKEN, FakeTelegram
@@ -157,16 +158,42 @@ async def test_doctor_checks_zalo_tokens(
 
 
 async def test_wrong_settings_get_one_line_and_exit_1(tmp_path: Path) -> None:
+    """`troly serve` says which setting is wrong and what to do, in one line: no traceback."""
     cases = {
         "postgresql://postgres@127.0.0.1:1/none": "Cannot use the database",
-        "mysql://root@localhost/troly": "Setting DATABASE_URL is invalid",
+        "mysql://root@localhost/troly": "Setting DATABASE_URL is invalid: use sqlite:///",
+        f"sqlite:///{tmp_path / 'no' / 'troly.db'}": "Setting DATABASE_URL: the folder",
     }
-    for url, message in cases.items():
-        code, out, err = await troly("serve", env={"DATABASE_URL": url}, cwd=tmp_path)
+    for (url, message), command in itertools.product(cases.items(), (["serve"], ["db", "upgrade"])):
+        code, out, err = await troly(*command, env={"DATABASE_URL": url}, cwd=tmp_path)
         assert code == 1
-        assert message in err and "Traceback" not in err + out
+        assert message in err and "Traceback" not in err + out, err
+        assert len(err.strip().splitlines()) == 1, err
     code, _, err = await troly("serve", env={"CONTENT_DIR": str(tmp_path / "no")}, cwd=tmp_path)
-    assert code == 1 and "content folder does not exist" in err and "Traceback" not in err
+    assert code == 1 and "Traceback" not in err
+    assert err.strip().splitlines() == [
+        f"Setting CONTENT_DIR: content folder does not exist: {tmp_path / 'no'}. Point "
+        "CONTENT_DIR at the centre's copy of the library, or unset it to use the bundled one."
+    ]
+
+
+async def test_doctor_names_the_wrong_setting(tmp_path: Path, centre_content: Path) -> None:
+    """The same faults through `troly doctor`: one FAIL line each, naming the setting."""
+    cases = {
+        "DATABASE_URL": ({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"},
+                         "FAIL  database: cannot reach postgresql+asyncpg://postgres@127.0.0.1:1"),
+        "SQLite folder": ({"DATABASE_URL": f"sqlite:///{tmp_path / 'no' / 'troly.db'}"},
+                          "FAIL  database: Setting DATABASE_URL: the folder"),
+        "CONTENT_DIR": ({"CONTENT_DIR": str(tmp_path / "no")},
+                        "FAIL  content: Setting CONTENT_DIR: content folder does not exist"),
+    }  # fmt: skip
+    for name, (env, message) in cases.items():
+        settings = {"DATABASE_URL": f"sqlite:///{tmp_path / 'ok.db'}",
+                    "CONTENT_DIR": str(centre_content)} | env  # fmt: skip
+        code, out, err = await troly("doctor", env=settings, cwd=tmp_path)
+        assert code == 1, (name, out)
+        assert [line for line in lines(out, "FAIL") if line.startswith(message)], (name, out)
+        assert len(lines(out, "FAIL")) == 1 and "Traceback" not in out + err, (name, out + err)
 
 
 async def write_turns(engine: Engine, people: int, stop: asyncio.Event) -> int:
@@ -181,7 +208,9 @@ async def write_turns(engine: Engine, people: int, stop: asyncio.Event) -> int:
 
 async def backup_under_load(
     url: str, backup_file: Path, restore_url: str, library: Library, tmp_path: Path
-) -> None:
+) -> dict[str, int]:
+    """Turns keep being written while `troly backup` runs; `troly restore` of the file into an
+    empty database; the restored rows per table."""
     database = Database(url)
     engine = Engine(library, database)
     stop = asyncio.Event()
@@ -201,14 +230,26 @@ async def backup_under_load(
     live, restored = make_engine(url), make_engine(restore_url)
     try:
         before, after = await table_counts(live), await table_counts(restored)
+        async with restored.connect() as connection:
+            by_direction = dict(
+                (await connection.execute(text(
+                    "SELECT direction, count(*) FROM messageevent GROUP BY direction"
+                ))).all()
+            )  # fmt: skip
+        ins, outs = by_direction.get("in", 0), by_direction.get("out", 0)
+        restored_database = Database(restore_url)
+        assert await missing_migrations(restored_database) == set(), "the schema came along"
+        await restored_database.close()
     finally:
         await live.dispose()
         await restored.dispose()
         await database.close()
     # A consistent snapshot: whole turns (one message in, its replies out), taken mid-stream.
     assert 0 < after["messageevent"] < before["messageevent"]
+    assert ins and outs >= ins, "every turn in the restored copy is whole"
     assert after["conversation"] == before["conversation"] == 5
     assert set(after) == set(before)
+    return after
 
 
 async def test_a_sqlite_backup_taken_under_load_restores_completely(
@@ -216,12 +257,14 @@ async def test_a_sqlite_backup_taken_under_load_restores_completely(
 ) -> None:
     restore_url = f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}"
     backup_file = tmp_path / "backup.sqlite"
-    await backup_under_load(sqlite_url, backup_file, restore_url, fixture_library, tmp_path)
+    restored = await backup_under_load(
+        sqlite_url, backup_file, restore_url, fixture_library, tmp_path
+    )
     with sqlite3.connect(backup_file) as copy:
         assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        ins = copy.execute("SELECT count(*) FROM messageevent WHERE direction='in'").fetchone()
-        outs = copy.execute("SELECT count(*) FROM messageevent WHERE direction='out'").fetchone()
-    assert ins[0] and outs[0] >= ins[0], "every turn in the copy is whole"
+    in_the_file = make_engine(f"sqlite+aiosqlite:///{backup_file}")
+    assert restored == await table_counts(in_the_file), "every row of the backup restored"
+    await in_the_file.dispose()
 
 
 async def _fresh_pg(name: str) -> str:
@@ -247,6 +290,17 @@ async def test_a_postgresql_backup_taken_under_load_restores_completely(
     await backup_under_load(
         live_url, tmp_path / "backup.pgdump", restore_url, fixture_library, tmp_path
     )
+
+
+async def test_a_postgresql_backup_without_pg_dump_says_what_to_install(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": PG_ADMIN_DSN, "PATH": str(tmp_path)}  # no pg_dump on this PATH
+    code, out, err = await troly("backup", str(tmp_path / "b.pgdump"), env=env, cwd=tmp_path)
+    assert code == 1 and "Traceback" not in out + err
+    assert err.strip() == (
+        "Backup failed: pg_dump not found: install PostgreSQL's client tools "
+        "(Debian: apt-get install postgresql-client)"
+    )
+    assert not (tmp_path / "b.pgdump").exists()
 
 
 def fill_every_table(url: str) -> None:
@@ -278,6 +332,12 @@ def fill_every_table(url: str) -> None:
 async def test_db_copy_moves_every_table_from_sqlite_to_postgresql(
     tmp_path: Path, sqlite_url: str
 ) -> None:
+    with sqlite3.connect(sqlite_url.split(":///", 1)[1]) as migrated:
+        schema = {row[0] for row in migrated.execute("SELECT name FROM sqlite_master "
+                                                     "WHERE type = 'table'")}  # fmt: skip
+    assert schema - {"alembic_version"} == set(SQLModel.metadata.tables), (
+        "every table the migrations make is a model's, so copies and backups see it"
+    )
     await asyncio.to_thread(fill_every_table, sqlite_url)
     target = await _fresh_pg(f"troly_copy_{os.getpid()}")
     code, out, err = await troly(
@@ -295,6 +355,30 @@ async def test_db_copy_moves_every_table_from_sqlite_to_postgresql(
         "db", "copy", "--from", sqlite_url, "--to", target, env={}, cwd=tmp_path
     )
     assert code == 1 and "not empty" in err, "a second copy never mixes into live data"
+
+
+async def test_restore_alone_never_overwrites_data(tmp_path: Path, sqlite_url: str) -> None:
+    """A script that imports only storage.backup (no CLI loading the models first) still sees
+    the live tables, and refuses to restore over them."""
+    await asyncio.to_thread(fill_every_table, sqlite_url)
+    empty = tmp_path / "empty.sqlite"
+    with sqlite3.connect(empty) as other:
+        other.execute("CREATE TABLE other (x)")
+    script = (
+        "import sys; from pathlib import Path; from storage.backup import BackupError, restore\n"
+        "try: restore(Path(sys.argv[1]), sys.argv[2])\n"
+        "except BackupError as error: print(error)"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, str(empty), sqlite_url, cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    assert "the target database is not empty" in out.decode()
+    engine = make_engine(sqlite_url)
+    counts = await table_counts(engine)
+    await engine.dispose()
+    assert all(counts.values()) and len(counts) == len(SQLModel.metadata.tables)
 
 
 async def test_json_logs_carry_a_hashed_chat_and_the_turn_duration(
