@@ -177,6 +177,19 @@ async def test_wrong_settings_get_one_line_and_exit_1(tmp_path: Path) -> None:
     ]
 
 
+async def test_zalo_bot_webhook_must_be_https(tmp_path: Path, sqlite_url: str) -> None:
+    async with FakeZalo() as zalo:
+        env = {"DATABASE_URL": sqlite_url, "ZALO_BOT_TOKEN": "12345:token",
+               "ZALO_BOT_API_URL": zalo.base_url}  # fmt: skip
+        url = "http://troly.example.vn/webhook/zalo_bot"
+        code, _, err = await troly("zalo", "bot-webhook", url, env=env, cwd=tmp_path)
+        assert code == 1 and err.strip().splitlines() == [
+            f"{url} is not HTTPS: Zalo calls only a public https:// address "
+            "(see the README's reverse proxy)."
+        ]
+        assert not zalo.calls_to("bot", "setWebhook")
+
+
 async def test_doctor_names_the_wrong_setting(tmp_path: Path, centre_content: Path) -> None:
     """The same faults through `troly doctor`: one FAIL line each, naming the setting."""
     cases = {

@@ -28,6 +28,10 @@ def zalo_bot_webhook(
     if not settings.configured:
         typer.echo("Set ZALO_BOT_TOKEN first.", err=True)
         raise typer.Exit(1)
+    if not url.startswith("https://"):
+        typer.echo(f"{url} is not HTTPS: Zalo calls only a public https:// address "
+                   "(see the README's reverse proxy).", err=True)  # fmt: skip
+        raise typer.Exit(1)
     try:
         asyncio.run(set_webhook(settings, url))
     except DeliveryError as error:
