@@ -4,6 +4,7 @@ reply window; live events."""
 
 import asyncio
 import json
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +25,7 @@ from tests.console_helpers import (
     read_event,
     telegram_settings,
 )
-from tests.fake_telegram import FakeTelegram
+from tests.fake_telegram import Failure, FakeTelegram
 
 QUESTION = "Tôi 70 tuổi, không có điện thoại thông minh thì làm căn cước sao?"
 
@@ -100,6 +101,22 @@ async def test_telegram_citizen_is_answered_guided_and_closed_from_the_console(
         actions = (await session.execute(select(AuditEvent.action))).scalars().all()
     assert {"open", "answer", "send_guide", "close"} <= set(actions)
     assert "0</b> người đang chờ" in await (await client.get("/staff/inbox")).text()
+
+
+async def test_a_citizen_who_blocked_the_bot_is_named_and_the_log_keeps_no_chat_id(
+    client, engine: Engine, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    (handoff_id,) = await handoff_ids(engine)
+    telegram.fail("sendMessage", Failure.blocked())
+    with caplog.at_level(logging.INFO):
+        response = await post(client, f"/staff/inbox/{handoff_id}/answer", text="Dạ, bác đợi chút")
+    assert "notice=blocked" in response.headers["Location"]
+    page = await (await client.get(response.headers["Location"])).text()
+    assert "Người dân đã chặn hoặc bỏ theo dõi" in page
+    assert "unreachable" in caplog.text and str(citizen.chat_id) not in caplog.text
 
 
 async def test_claims_show_who_has_it_and_canned_answers_are_offered(

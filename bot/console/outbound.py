@@ -11,6 +11,7 @@ from typing import Any
 from bot.app import SENDERS, SETTINGS
 from bot.channels.base import get_channel
 from bot.delivery import DeliveryError, RateLimited, Unreachable
+from bot.logs import chat_ref
 from bot.messages import Reply
 
 log = logging.getLogger(__name__)
@@ -43,13 +44,13 @@ async def send_to_contact(
     try:
         await sender.send(chat_id, list(replies))
     except Unreachable as error:
-        log.info("console: %s:%s unreachable: %s", channel, chat_id, error)
+        log.info("console: %s unreachable: %s", chat_ref(channel, chat_id), error)
         return error.reason
     except RateLimited as error:
         log.warning("console: %s rate limited: %s", channel, error)
         return "rate_limited"
     except DeliveryError as error:
-        log.warning("console: could not send to %s:%s: %s", channel, chat_id, error)
+        log.warning("console: could not send to %s: %s", chat_ref(channel, chat_id), error)
         return "failed"
     return None
 
