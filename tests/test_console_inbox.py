@@ -164,6 +164,50 @@ async def test_the_open_inbox_hears_of_a_new_hand_off_at_once(
     events.close()
 
 
+async def shows_within(events, marker: str, seconds: float) -> bool:
+    """Whether an `inbox` event whose list carries `marker` comes on this stream in time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        try:
+            name, data = await read_event(events, timeout=left)
+        except TimeoutError:
+            return False
+        if name == "inbox" and marker in json.loads(data)["html"]:
+            return True
+    return False
+
+
+async def test_hand_offs_in_a_row_from_web_and_telegram_reach_every_open_inbox(
+    client, aiohttp_client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    """As bench/console.py does it: consoles open, citizens asking for staff one after another,
+    each hand-off in every open inbox within a second (issue 13's target)."""
+    await add_account(engine.database, "binh", "staff", "Nguyễn Văn Bình")
+    other = await aiohttp_client(client.server)
+    await login(other, "binh")
+    streams = [await client.get("/staff/events"), await other.get("/staff/events")]
+    for events in streams:
+        assert (await read_event(events))[0] == "inbox"
+    for n in range(6):
+        marker = f"hỏi-số-{n}-xã"
+        if n % 3 == 2:
+            citizen = TelegramCitizen(client, telegram, chat_id=5550800 + n)
+            await citizen.say("gặp cán bộ")
+            await citizen.say(f"Cho hỏi {marker} ạ")
+        else:
+            for text in ("gặp cán bộ", f"Cho hỏi {marker} ạ"):
+                response = await client.post(
+                    "/api/chat", json={"session": f"wrow{n}", "text": text}
+                )
+                assert response.status == 200
+        for events in streams:
+            assert await shows_within(events, marker, 1.0), marker
+    assert len(await handoff_ids(engine)) == 6
+    for events in streams:
+        events.close()
+
+
 async def test_outside_the_zalo_window_the_console_offers_the_hotline(
     client, engine: Engine
 ) -> None:
