@@ -221,3 +221,45 @@ def test_every_console_view_checks_the_role_on_the_server(engine) -> None:
         ("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout"),
         ("GET", "/staff/static"),
     }  # fmt: skip
+
+
+async def test_a_volunteer_walking_every_console_route_gets_403_but_on_their_own_pages(
+    client, engine
+) -> None:
+    """Every route the console mounts, asked for by a volunteer with a valid CSRF token: only
+    their own page, their own share-link page and its QR codes answer; the rest is 403."""
+    await add_account(engine.database, "tv05", "volunteer", "Tình nguyện viên 5")
+    await add_account(engine.database, "tv06", "volunteer", "Tình nguyện viên 6")
+    async with engine.database.session() as session:
+        own = (await account_by_login(session, "tv05")).staff_id
+        other = (await account_by_login(session, "tv06")).staff_id
+    await login(client, "tv05")
+    token = await page_csrf(client, "/staff/me")
+    app = client.server.app
+    console = next(r._app for r in app.router.resources() if hasattr(r, "_app"))
+    mine = {"/staff/me", f"/staff/volunteers/{own}", f"/staff/volunteers/{own}/qr.png"}
+    public = {"/staff/login", "/staff/logout", "/staff/static"}
+    walked = set()
+    for route in console.router.routes():
+        path = route.resource.canonical
+        if route.method == "HEAD" or path in public:
+            continue
+        values = {"id": str(other), "number": "PA-2026-000001", "verb": "approve",
+                  "token": "x", "name": "x", "survey": "x"}  # fmt: skip
+        for key, value in values.items():
+            path = path.replace("{" + key + "}", value)
+        assert "{" not in path, path
+        for target in {path, path.replace(f"/volunteers/{other}", f"/volunteers/{own}")}:
+            if route.method == "GET":
+                response = await client.get(target, allow_redirects=False)
+            else:
+                response = await client.request(route.method, target, data={"csrf": token},
+                                                allow_redirects=False)  # fmt: skip
+            walked.add((route.method, target))
+            if target in mine:
+                assert response.status != 403, (route.method, target)
+            else:
+                assert response.status == 403, (route.method, target, response.status)
+    assert ("GET", "/staff/me") in walked and ("POST", f"/staff/inbox/{other}/answer") in walked
+    assert len(walked) > 50  # the whole console, parts 1 and 2
+    assert (await client.get("/staff/me")).status == 200
