@@ -263,3 +263,13 @@ async def test_a_volunteer_walking_every_console_route_gets_403_but_on_their_own
     assert ("GET", "/staff/me") in walked and ("POST", f"/staff/inbox/{other}/answer") in walked
     assert len(walked) > 50  # the whole console, parts 1 and 2
     assert (await client.get("/staff/me")).status == 200
+
+
+async def test_five_wrong_passwords_from_one_address_lock_every_login_there(client, engine) -> None:
+    """A script trying one password on many logins is held back by its address too."""
+    await add_account(engine.database, "lan")
+    for name in ("an", "binh", "chi", "dung", "giang"):
+        assert (await login(client, name, "doan-mo")).status == 401
+    locked = await login(client, "lan")  # a login never tried before, its right password
+    assert locked.status == 429 and int(locked.headers["Retry-After"]) > 0
+    assert (await client.get("/staff/", allow_redirects=False)).status == 302
