@@ -14,7 +14,7 @@ from sqlmodel import select
 from bot.app import create_app
 from bot.engine import Engine
 from bot.settings import Settings
-from storage.models import AuditEvent, Contact, Conversation, Handoff
+from storage.models import AuditEvent, Contact, Conversation, Handoff, Subscription
 from tests.console_helpers import (
     SECRET,
     TelegramCitizen,
@@ -206,6 +206,30 @@ async def test_hand_offs_in_a_row_from_web_and_telegram_reach_every_open_inbox(
     assert len(await handoff_ids(engine)) == 6
     for events in streams:
         events.close()
+
+
+async def test_the_inbox_says_which_village_the_citizen_lives_in(
+    client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    """The village is the citizen's own tag that is one of the commune's villages."""
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    (handoff_id,) = await handoff_ids(engine)
+    async with engine.database.session() as session, session.begin():
+        contact = (await session.execute(select(Contact))).scalar_one()
+        session.add(Subscription(contact_id=contact.id, tags=["nông nghiệp", "Ấp Hòa Long"],
+                                 updated_at=datetime.now(UTC)))  # fmt: skip
+    events = await client.get("/staff/events")
+    _, data = await read_event(events)
+    events.close()
+    for html in (
+        json.loads(data)["html"],
+        await (await client.get("/staff/inbox/list")).text(),
+        await (await client.get(f"/staff/inbox/{handoff_id}/thread")).text(),
+    ):
+        assert re.search(r'class="village">📍 Ấp Hòa Long<', html), html
+        assert "· nông nghiệp" in html and "nông nghiệp, Ấp Hòa Long" not in html
 
 
 async def test_outside_the_zalo_window_the_console_offers_the_hotline(

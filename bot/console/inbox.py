@@ -44,7 +44,13 @@ async def _list_context(request: web.Request, shared: bool = False) -> dict:
     else:
         items, count, oldest = await compute()
     return {"items": items, "waiting": count, "oldest": oldest, "now": now(),
-            "notice": request.query.get("notice", ""), "version": version}  # fmt: skip
+            "notice": request.query.get("notice", ""), "version": version,
+            "villages": _villages(request)}  # fmt: skip
+
+
+def _villages(request: web.Request) -> list[str]:
+    """The commune's villages: a citizen's tag that is one of them is where they live."""
+    return [str(v) for v in engine_of(request).library.profile.get("villages") or []]
 
 
 async def _thread_context(request: web.Request, handoff_id: int) -> dict:
@@ -67,6 +73,7 @@ async def _thread_context(request: web.Request, handoff_id: int) -> dict:
         "window_hours": int(window.total_seconds() // 3600) if window else None,
         "window_closed": closed_window,
         "hotline": library.profile.get("hotline", ""),
+        "villages": _villages(request),
     }
 
 
