@@ -244,7 +244,7 @@ async def test_outside_the_zalo_window_the_console_offers_the_hotline(
         await session.flush()
         handoff_id = handoff.id
     page = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
-    assert 'id="window-notice"' in page and "Zalo OA" in page
+    assert 'id="window-notice"' in page and "Zalo OA" in page and "Đã quá 7 ngày" in page
     hotline = engine.library.profile["hotline"]
     assert str(hotline) in page
     assert 'name="text"' not in page
@@ -252,6 +252,19 @@ async def test_outside_the_zalo_window_the_console_offers_the_hotline(
         await session.execute(update(Contact).values(last_seen=datetime.now(UTC)))
     page = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
     assert 'id="window-notice"' not in page and 'name="text"' in page
+
+    # Messenger's window is a day: two days of silence close it.
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    async with engine.database.session() as session, session.begin():
+        session.add(Contact(channel="messenger", chat_id="m1", first_seen=two_days_ago,
+                            last_seen=two_days_ago))  # fmt: skip
+        handoff = Handoff(channel="messenger", chat_id="m1", question="Hỏi về đất đai",
+                          opened_at=two_days_ago)  # fmt: skip
+        session.add(handoff)
+        await session.flush()
+        handoff_id = handoff.id
+    page = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
+    assert "Đã quá 24 giờ" in page and "Messenger" in page and 'name="text"' not in page
 
 
 async def test_without_console_staff_or_group_the_hotline_is_given_as_before(
