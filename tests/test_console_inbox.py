@@ -232,6 +232,28 @@ async def test_the_inbox_says_which_village_the_citizen_lives_in(
         assert "· nông nghiệp" in html and "nông nghiệp, Ấp Hòa Long" not in html
 
 
+async def test_a_new_password_ends_an_open_inbox_stream_before_its_next_event(
+    client, engine: Engine, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Log out everywhere: an inbox left open elsewhere gets no more citizens' questions."""
+    from bot.console import inbox
+    from storage.accounts import account_by_login, set_password
+
+    monkeypatch.setattr(inbox, "SESSION_CHECK_SECONDS", 0.0)  # look before every event
+    events = await client.get("/staff/events")
+    assert (await read_event(events))[0] == "inbox"
+    async with engine.database.session() as session, session.begin():
+        account = await account_by_login(session, "lan")
+        await set_password(session, account, account.password_hash, datetime.now(UTC))
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    rest = await asyncio.wait_for(events.content.read(), 3)  # the stream ends
+    assert b"event: inbox" not in rest and "Tôi 70 tuổi".encode() not in rest
+    again = await client.get("/staff/events", headers={"Accept": "text/event-stream"})
+    assert again.status == 401
+
+
 async def test_outside_the_zalo_window_the_console_offers_the_hotline(
     client, engine: Engine
 ) -> None:

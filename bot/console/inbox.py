@@ -9,7 +9,7 @@ from bot.console import handoffs
 from bot.console.live import hub_of, next_item, open_stream, send_event
 from bot.console.outbound import reply_window, window_closed
 from bot.console.pages import db, engine_of, form, int_or_404, see_other
-from bot.console.security import STAFF_ROLES, me, now, require
+from bot.console.security import STAFF_ROLES, me, now, require, still_logged_in
 from storage.audit import audit
 from storage.inbox import canned_answers, open_items, thread, waiting
 
@@ -150,6 +150,9 @@ async def close(request: web.Request) -> web.Response:
 
 
 STREAM_SECONDS = 300  # then the browser reconnects, and its session is checked again
+# Before an event, at most this often: is the session still live? A password changed, a login
+# disabled or a logout elsewhere then stops the list within seconds, not at the reconnect.
+SESSION_CHECK_SECONDS = 10.0
 
 
 async def _list_event(request: web.Request) -> dict:
@@ -172,13 +175,19 @@ async def events(request: web.Request) -> web.StreamResponse:
     hub = hub_of(request)
     queue = hub.listen_inbox()
     response = await open_stream(request)
-    until = asyncio.get_running_loop().time() + STREAM_SECONDS
+    loop = asyncio.get_running_loop()
+    until = loop.time() + STREAM_SECONDS
+    checked = loop.time()
     try:
         await send_event(response, "inbox", await _list_event(request))
         while True:
             alive, _ = await next_item(queue, response, until)
             if not alive:
                 break
+            if loop.time() - checked >= SESSION_CHECK_SECONDS:
+                if not await still_logged_in(request):
+                    break  # the browser reconnects, gets 401 and stops
+                checked = loop.time()
             await send_event(response, "inbox", await _list_event(request))
     except ConnectionResetError:
         pass

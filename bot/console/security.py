@@ -185,6 +185,12 @@ async def _load_me(request: web.Request) -> Me | None:
         return Me(account.id or 0, account.staff_id, account.login, name, account.role, row.csrf)
 
 
+async def still_logged_in(request: web.Request) -> bool:
+    """Whether the request's session is still live: a long stream asks again now and then, so a
+    new password, a disabled login or a logout ends it too."""
+    return await _load_me(request) is not None
+
+
 @web.middleware
 async def console_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Log-in, CSRF and polite error pages for everything under /staff/."""
