@@ -273,3 +273,37 @@ async def test_five_wrong_passwords_from_one_address_lock_every_login_there(clie
     locked = await login(client, "lan")  # a login never tried before, its right password
     assert locked.status == 429 and int(locked.headers["Retry-After"]) > 0
     assert (await client.get("/staff/", allow_redirects=False)).status == 302
+
+
+async def test_every_state_changing_route_refuses_a_forged_csrf_token(client, engine) -> None:
+    """An admin (allowed everything) whose browser is made to post without the page's token:
+    every POST route of the console answers 403 and writes nothing."""
+    from sqlalchemy import func, select
+
+    from storage.models import AuditEvent
+
+    await add_account(engine.database, "lan", "admin")
+    await login(client, "lan")
+    await page_csrf(client)  # a real session, with a real token the forger does not have
+    console = next(r._app for r in client.server.app.router.resources() if hasattr(r, "_app"))
+    values = {"id": "1", "number": "PA-2026-000001", "verb": "approve", "token": "x",
+              "name": "x", "survey": "x"}  # fmt: skip
+
+    async def audited() -> int:
+        async with engine.database.session() as session:
+            return (await session.execute(select(func.count()).select_from(AuditEvent))).scalar()
+
+    before = await audited()
+    posts = 0
+    for route in console.router.routes():
+        path = route.resource.canonical
+        if route.method != "POST" or path == "/staff/login":  # its own double-submit cookie
+            continue
+        for key, value in values.items():
+            path = path.replace("{" + key + "}", value)
+        for forged in ({"csrf": "forged"}, {}):
+            response = await client.post(path, data=forged, allow_redirects=False)
+            assert response.status == 403, (path, forged, response.status)
+            posts += 1
+    assert posts > 40 and await audited() == before
+    assert (await client.get("/staff/", allow_redirects=False)).status == 200  # still logged in
