@@ -360,4 +360,9 @@ async def test_an_answer_from_the_staff_group_shows_in_the_console_thread_and_cl
     listing = await (await client.get("/staff/inbox/list")).text()
     assert "Lê Văn Tư đang xử lý" in listing
     thread = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
-    assert "Bác mang căn cước cũ ra quầy 2" in thread
+    # Shown as staff's words (not the bot's), like an answer from the console.
+    assert re.search(
+        r'class="bubble staff">\s*<span class="who">Cán bộ[^<]*</span>\s*'
+        r'<span class="text">[^<]*Bác mang căn cước cũ ra quầy 2',
+        thread,
+    ), thread
