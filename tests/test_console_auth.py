@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.app import create_app
 from bot.console.security import COOKIE, lockout_seconds
@@ -278,7 +278,7 @@ async def test_five_wrong_passwords_from_one_address_lock_every_login_there(clie
 async def test_every_state_changing_route_refuses_a_forged_csrf_token(client, engine) -> None:
     """An admin (allowed everything) whose browser is made to post without the page's token:
     every POST route of the console answers 403 and writes nothing."""
-    from sqlalchemy import func, select
+    from sqlalchemy import func
 
     from storage.models import AuditEvent
 
@@ -307,3 +307,36 @@ async def test_every_state_changing_route_refuses_a_forged_csrf_token(client, en
             posts += 1
     assert posts > 40 and await audited() == before
     assert (await client.get("/staff/", allow_redirects=False)).status == 200  # still logged in
+
+
+async def test_an_open_inbox_alone_does_not_keep_a_login_alive(client, engine) -> None:
+    """The live stream reconnects by itself every few minutes: that is not somebody at work, so
+    an inbox left open on an empty desk still ends after the idle hours; a page view is."""
+    from tests.console_helpers import read_event
+
+    await add_account(engine.database, "lan", "staff")
+    await login(client, "lan")
+
+    async def last_seen() -> datetime:
+        async with engine.database.session() as session:
+            row = (await session.execute(select(ConsoleSession))).scalar_one()
+            return row.last_seen_at
+
+    async def idle_for(delta: timedelta) -> datetime:
+        async with engine.database.session() as session, session.begin():
+            await session.execute(
+                update(ConsoleSession).values(last_seen_at=datetime.now(UTC) - delta)
+            )
+        return await last_seen()
+
+    before = await idle_for(timedelta(minutes=5))
+    stream = await client.get("/staff/events", headers={"Accept": "text/event-stream"})
+    assert (await read_event(stream))[0] == "inbox"
+    stream.close()
+    assert await last_seen() == before
+    assert (await client.get("/staff/inbox")).status == 200
+    assert await last_seen() > before + timedelta(minutes=4)
+
+    await idle_for(timedelta(hours=10))
+    stream = await client.get("/staff/events", headers={"Accept": "text/event-stream"})
+    assert stream.status == 401
