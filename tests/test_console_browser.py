@@ -243,6 +243,33 @@ async def test_a_zalo_citizen_past_the_reply_window(console: Console, engine: En
     assert console.csp_errors == []
 
 
+async def test_an_open_inbox_says_when_its_login_ended(
+    console: Console, engine: Engine, telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new password elsewhere: the open inbox stops showing citizens' questions and says so."""
+    from bot.console import inbox
+    from storage.accounts import account_by_login, set_password
+
+    monkeypatch.setattr(inbox, "SESSION_CHECK_SECONDS", 0.0)
+    page = await console.new_page()
+    await console.log_in(page, "lan")
+    await page.get_by_role("link", name="Hộp thư").click()
+    await expect(page.locator(".counter")).to_contain_text("0 người đang chờ")
+    await expect(page.locator("#live-lost")).to_be_hidden()
+    async with engine.database.session() as session, session.begin():
+        account = await account_by_login(session, "lan")
+        await set_password(session, account, account.password_hash, datetime.now(UTC))
+    citizen = TelegramCitizen(console.http, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    await expect(page.locator("#live-lost")).to_be_visible()
+    await expect(page.locator(".items")).not_to_contain_text("Tôi 70 tuổi")
+    await console.shot(page, "inbox-logged-out")
+    await page.get_by_role("link", name="Tải lại trang").click()
+    await expect(page.locator("h1")).to_have_text("Đăng nhập")
+    assert console.csp_errors == []
+
+
 async def test_outreach_pages(console: Console, engine: Engine) -> None:
     """Reports (part 2): a seeded month, its charts, the summary copied with one button."""
     from tests.test_reports import seed
