@@ -230,6 +230,12 @@ async def test_a_zalo_citizen_past_the_reply_window(console: Console, engine: En
     await console.log_in(page, "lan")
     await expect(page.locator("#fig-waiting")).to_have_text("1")
     await console.shot(page, "today-waiting")
+    if console.size == "desktop":  # an admin sees every page's link, the last ones included
+        right = await page.evaluate(
+            "Math.max(...[...document.querySelectorAll('.nav a')]"
+            ".map(a => a.getBoundingClientRect().right))"
+        )
+        assert right <= 1280, f"a page's link is past the edge ({right}px)"
     await page.get_by_role("link", name="Hộp thư").click()
     await expect(page.locator(".items .village")).to_have_text("📍 Ấp Bình Phú")
     await expect(page.locator(".counter")).to_contain_text("8 ngày")
