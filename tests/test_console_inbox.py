@@ -254,6 +254,25 @@ async def test_a_new_password_ends_an_open_inbox_stream_before_its_next_event(
     assert again.status == 401
 
 
+async def test_hand_offs_that_came_out_of_hours_are_marked_and_lead_the_list(
+    client, engine: Engine
+) -> None:
+    """In the morning the overnight questions are on top, each marked: those people were told
+    when staff would answer."""
+    from tests.test_handoff import MONDAY_9AM, SATURDAY_8PM
+
+    async with engine.database.session() as session, session.begin():
+        session.add(Handoff(channel="web", chat_id="wday", question="Hỏi trong giờ",
+                            opened_at=MONDAY_9AM + timedelta(days=7)))  # fmt: skip
+        session.add(Handoff(channel="web", chat_id="wnight", question="Hỏi tối thứ Bảy",
+                            opened_at=SATURDAY_8PM))  # fmt: skip
+    listing = await (await client.get("/staff/inbox/list")).text()
+    assert listing.index("Hỏi tối thứ Bảy") < listing.index("Hỏi trong giờ")
+    assert listing.count("🌙 ngoài giờ") == 1
+    night = listing.split("Hỏi tối thứ Bảy")[0].rsplit('<li class="item', 1)[1]
+    assert "🌙 ngoài giờ" in night
+
+
 async def test_outside_the_zalo_window_the_console_offers_the_hotline(
     client, engine: Engine
 ) -> None:

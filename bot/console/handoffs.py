@@ -16,6 +16,7 @@ from bot.console.security import Me, now
 from bot.messages import Button, Incoming, Reply
 from bot.privacy import redact
 from handlers.guides import step_reply
+from handlers.handoff import next_opening
 from handlers.rating import ask_once
 from handlers.routing import Turn
 from storage.audit import audit
@@ -42,6 +43,12 @@ def _turn(app: Config, session: AsyncSession, handoff: Handoff, at: datetime) ->
         Incoming(handoff.channel, chat_id), state, engine.library, engine.matcher, session, at,
         settings=engine.settings,
     )  # fmt: skip
+
+
+def came_out_of_hours(app: Config, session: AsyncSession, handoff: Handoff) -> bool:
+    """Whether the centre was closed when it came in (the citizen was told when staff answer),
+    by the same schedule and holidays as the conversation's own note."""
+    return next_opening(_turn(app, session, handoff, handoff.opened_at)) is not None
 
 
 def _event(handoff: Handoff, at: datetime, text: str, **extra: object) -> dict:

@@ -37,14 +37,19 @@ async def _list_context(request: web.Request, shared: bool = False) -> dict:
 
     async def compute() -> tuple:
         async with db(request) as session:
-            return await open_items(session), *await waiting(session)
+            items = await open_items(session)
+            overnight = {
+                i.handoff.id for i in items
+                if handoffs.came_out_of_hours(request.config_dict, session, i.handoff)
+            }  # fmt: skip
+            return items, overnight, *await waiting(session)
 
     if shared:
-        items, count, oldest = await hub.memo("inbox-list", compute, LIST_TTL)
+        items, overnight, count, oldest = await hub.memo("inbox-list", compute, LIST_TTL)
     else:
-        items, count, oldest = await compute()
-    return {"items": items, "waiting": count, "oldest": oldest, "now": now(),
-            "notice": request.query.get("notice", ""), "version": version,
+        items, overnight, count, oldest = await compute()
+    return {"items": items, "overnight": overnight, "waiting": count, "oldest": oldest,
+            "now": now(), "notice": request.query.get("notice", ""), "version": version,
             "villages": _villages(request)}  # fmt: skip
 
 
