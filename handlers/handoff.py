@@ -1,17 +1,15 @@
 """Hand-off to staff: the citizen's question goes to the staff group, and answers come back."""
 
 import logging
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from bot import actions
 from bot.messages import Button, Reply
+from bot.opening_hours import next_opening
 from bot.outbound import AfterSent, Outbound
 from bot.rating_question import ask_once
-from bot.workdays import WorkCalendar
 from handlers.routing import Replies, Turn, router
 from storage.accounts import console_staff_exists
 from storage.models import SessionGuide
@@ -60,32 +58,8 @@ def post_to_staff(
     return True
 
 
-def next_opening(turn: Turn) -> datetime | None:
-    """None while the centre is open (profile `schedule`), else when it opens next."""
-    zone = ZoneInfo(turn.settings.timezone)
-    local = turn.now.astimezone(zone)
-    schedule = turn.library.profile.get("schedule") or {}
-    calendar = WorkCalendar(turn.settings.holidays, turn.settings.working_days)
-    for days_ahead in range(15):
-        day = (local + timedelta(days=days_ahead)).date()
-        if calendar.is_holiday(day):
-            continue
-        for start, end in schedule.get(day.isoweekday(), []):
-            opens = datetime.combine(day, _clock(start), zone)
-            closes = datetime.combine(day, _clock(end), zone)
-            if days_ahead == 0 and opens <= local < closes:
-                return None
-            if opens > local:
-                return opens
-    return None
-
-
-def _clock(hhmm: str) -> time:
-    return datetime.strptime(str(hhmm), "%H:%M").time()
-
-
 def out_of_hours_note(turn: Turn) -> str | None:
-    opening = next_opening(turn)
+    opening = next_opening(turn.now, turn.library.profile, turn.settings)
     if opening is None:
         return None
     return turn.text("handoff_out_of_hours", hours=f"{opening:%H:%M}, {opening:%d/%m/%Y}")

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.app import create_app
 from bot.console.security import COOKIE, lockout_seconds
@@ -221,3 +221,122 @@ def test_every_console_view_checks_the_role_on_the_server(engine) -> None:
         ("GET", "/staff/login"), ("POST", "/staff/login"), ("POST", "/staff/logout"),
         ("GET", "/staff/static"),
     }  # fmt: skip
+
+
+async def test_a_volunteer_walking_every_console_route_gets_403_but_on_their_own_pages(
+    client, engine
+) -> None:
+    """Every route the console mounts, asked for by a volunteer with a valid CSRF token: only
+    their own page, their own share-link page and its QR codes answer; the rest is 403."""
+    await add_account(engine.database, "tv05", "volunteer", "Tình nguyện viên 5")
+    await add_account(engine.database, "tv06", "volunteer", "Tình nguyện viên 6")
+    async with engine.database.session() as session:
+        own = (await account_by_login(session, "tv05")).staff_id
+        other = (await account_by_login(session, "tv06")).staff_id
+    await login(client, "tv05")
+    token = await page_csrf(client, "/staff/me")
+    app = client.server.app
+    console = next(r._app for r in app.router.resources() if hasattr(r, "_app"))
+    mine = {"/staff/me", f"/staff/volunteers/{own}", f"/staff/volunteers/{own}/qr.png"}
+    public = {"/staff/login", "/staff/logout", "/staff/static"}
+    walked = set()
+    for route in console.router.routes():
+        path = route.resource.canonical
+        if route.method == "HEAD" or path in public:
+            continue
+        values = {"id": str(other), "number": "PA-2026-000001", "verb": "approve",
+                  "token": "x", "name": "x", "survey": "x"}  # fmt: skip
+        for key, value in values.items():
+            path = path.replace("{" + key + "}", value)
+        assert "{" not in path, path
+        for target in {path, path.replace(f"/volunteers/{other}", f"/volunteers/{own}")}:
+            if route.method == "GET":
+                response = await client.get(target, allow_redirects=False)
+            else:
+                response = await client.request(route.method, target, data={"csrf": token},
+                                                allow_redirects=False)  # fmt: skip
+            walked.add((route.method, target))
+            if target in mine:
+                assert response.status != 403, (route.method, target)
+            else:
+                assert response.status == 403, (route.method, target, response.status)
+    assert ("GET", "/staff/me") in walked and ("POST", f"/staff/inbox/{other}/answer") in walked
+    assert len(walked) > 50  # the whole console, parts 1 and 2
+    assert (await client.get("/staff/me")).status == 200
+
+
+async def test_five_wrong_passwords_from_one_address_lock_every_login_there(client, engine) -> None:
+    """A script trying one password on many logins is held back by its address too."""
+    await add_account(engine.database, "lan")
+    for name in ("an", "binh", "chi", "dung", "giang"):
+        assert (await login(client, name, "doan-mo")).status == 401
+    locked = await login(client, "lan")  # a login never tried before, its right password
+    assert locked.status == 429 and int(locked.headers["Retry-After"]) > 0
+    assert (await client.get("/staff/", allow_redirects=False)).status == 302
+
+
+async def test_every_state_changing_route_refuses_a_forged_csrf_token(client, engine) -> None:
+    """An admin (allowed everything) whose browser is made to post without the page's token:
+    every POST route of the console answers 403 and writes nothing."""
+    from sqlalchemy import func
+
+    from storage.models import AuditEvent
+
+    await add_account(engine.database, "lan", "admin")
+    await login(client, "lan")
+    await page_csrf(client)  # a real session, with a real token the forger does not have
+    console = next(r._app for r in client.server.app.router.resources() if hasattr(r, "_app"))
+    values = {"id": "1", "number": "PA-2026-000001", "verb": "approve", "token": "x",
+              "name": "x", "survey": "x"}  # fmt: skip
+
+    async def audited() -> int:
+        async with engine.database.session() as session:
+            return (await session.execute(select(func.count()).select_from(AuditEvent))).scalar()
+
+    before = await audited()
+    posts = 0
+    for route in console.router.routes():
+        path = route.resource.canonical
+        if route.method != "POST" or path == "/staff/login":  # its own double-submit cookie
+            continue
+        for key, value in values.items():
+            path = path.replace("{" + key + "}", value)
+        for forged in ({"csrf": "forged"}, {}):
+            response = await client.post(path, data=forged, allow_redirects=False)
+            assert response.status == 403, (path, forged, response.status)
+            posts += 1
+    assert posts > 40 and await audited() == before
+    assert (await client.get("/staff/", allow_redirects=False)).status == 200  # still logged in
+
+
+async def test_an_open_inbox_alone_does_not_keep_a_login_alive(client, engine) -> None:
+    """The live stream reconnects by itself every few minutes: that is not somebody at work, so
+    an inbox left open on an empty desk still ends after the idle hours; a page view is."""
+    from tests.console_helpers import read_event
+
+    await add_account(engine.database, "lan", "staff")
+    await login(client, "lan")
+
+    async def last_seen() -> datetime:
+        async with engine.database.session() as session:
+            row = (await session.execute(select(ConsoleSession))).scalar_one()
+            return row.last_seen_at
+
+    async def idle_for(delta: timedelta) -> datetime:
+        async with engine.database.session() as session, session.begin():
+            await session.execute(
+                update(ConsoleSession).values(last_seen_at=datetime.now(UTC) - delta)
+            )
+        return await last_seen()
+
+    before = await idle_for(timedelta(minutes=5))
+    stream = await client.get("/staff/events", headers={"Accept": "text/event-stream"})
+    assert (await read_event(stream))[0] == "inbox"
+    stream.close()
+    assert await last_seen() == before
+    assert (await client.get("/staff/inbox")).status == 200
+    assert await last_seen() > before + timedelta(minutes=4)
+
+    await idle_for(timedelta(hours=10))
+    stream = await client.get("/staff/events", headers={"Accept": "text/event-stream"})
+    assert stream.status == 401

@@ -11,6 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from bot.app import create_app
 from bot.engine import Engine
+from storage.models import Contact, Handoff, Subscription
 from storage.tickets import create_ticket
 from tests.conftest import ROOT
 from tests.console_helpers import PASSWORD, TelegramCitizen, add_account, telegram_settings
@@ -209,6 +210,70 @@ async def test_lockout_after_five_wrong_passwords(console: Console) -> None:
     await console.log_in(page, "lan")
     await expect(page.locator("h1")).to_have_text("Tạm khoá đăng nhập")
     await console.shot(page, "lockout")
+
+
+async def test_a_zalo_citizen_past_the_reply_window(console: Console, engine: Engine) -> None:
+    """A hand-off from a Zalo citizen who last wrote 8 days ago, from a hamlet: the inbox says
+    where they live and how long they waited, and the thread offers the hotline, no reply box."""
+    long_ago = datetime.now(UTC) - timedelta(days=8)
+    async with engine.database.session() as session, session.begin():
+        contact = Contact(channel="zalo", chat_id="z1", first_seen=long_ago, last_seen=long_ago)
+        session.add(contact)
+        await session.flush()
+        session.add(Subscription(contact_id=contact.id, tags=["Ấp Bình Phú"], updated_at=long_ago))
+        session.add(Handoff(channel="zalo", chat_id="z1", question="Hỏi về đăng ký khai sinh",
+                            opened_at=long_ago))  # fmt: skip
+    page = await console.new_page()
+    await console.log_in(page, "lan", "sai-mat-khau")
+    await expect(page.get_by_role("alert")).to_contain_text("không đúng")
+    await console.shot(page, "login-wrong")
+    await console.log_in(page, "lan")
+    await expect(page.locator("#fig-waiting")).to_have_text("1")
+    await console.shot(page, "today-waiting")
+    if console.size == "desktop":  # an admin sees every page's link, the last ones included
+        right = await page.evaluate(
+            "Math.max(...[...document.querySelectorAll('.nav a')]"
+            ".map(a => a.getBoundingClientRect().right))"
+        )
+        assert right <= 1280, f"a page's link is past the edge ({right}px)"
+    await page.get_by_role("link", name="Hộp thư").click()
+    await expect(page.locator(".items .village")).to_have_text("📍 Ấp Bình Phú")
+    await expect(page.locator(".counter")).to_contain_text("8 ngày")
+    await page.locator(".items a").first.click()
+    await expect(page.locator("#window-notice")).to_contain_text("Đã quá 7 ngày")
+    await expect(page.locator("#window-notice")).to_contain_text("Zalo OA")
+    hotline = str(engine.library.profile["hotline"])
+    await expect(page.locator("#window-notice")).to_contain_text(hotline)
+    await expect(page.locator("textarea[name=text]")).to_have_count(0)
+    await console.shot(page, "inbox-window")
+    assert console.csp_errors == []
+
+
+async def test_an_open_inbox_says_when_its_login_ended(
+    console: Console, engine: Engine, telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new password elsewhere: the open inbox stops showing citizens' questions and says so."""
+    from bot.console import inbox
+    from storage.accounts import account_by_login, set_password
+
+    monkeypatch.setattr(inbox, "SESSION_CHECK_SECONDS", 0.0)
+    page = await console.new_page()
+    await console.log_in(page, "lan")
+    await page.get_by_role("link", name="Hộp thư").click()
+    await expect(page.locator(".counter")).to_contain_text("0 người đang chờ")
+    await expect(page.locator("#live-lost")).to_be_hidden()
+    async with engine.database.session() as session, session.begin():
+        account = await account_by_login(session, "lan")
+        await set_password(session, account, account.password_hash, datetime.now(UTC))
+    citizen = TelegramCitizen(console.http, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    await expect(page.locator("#live-lost")).to_be_visible()
+    await expect(page.locator(".items")).not_to_contain_text("Tôi 70 tuổi")
+    await console.shot(page, "inbox-logged-out")
+    await page.get_by_role("link", name="Tải lại trang").click()
+    await expect(page.locator("h1")).to_have_text("Đăng nhập")
+    assert console.csp_errors == []
 
 
 async def test_outreach_pages(console: Console, engine: Engine) -> None:

@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.app import create_app
 from bot.engine import Engine
 from bot.settings import Settings
-from storage.models import AuditEvent, Contact, Conversation, Handoff
+from storage.models import AuditEvent, Contact, Conversation, Handoff, Subscription
 from tests.console_helpers import (
     SECRET,
     TelegramCitizen,
@@ -181,6 +181,115 @@ async def test_the_open_inbox_hears_of_a_new_hand_off_at_once(
     events.close()
 
 
+async def shows_within(events, marker: str, seconds: float) -> bool:
+    """Whether an `inbox` event whose list carries `marker` comes on this stream in time."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        try:
+            name, data = await read_event(events, timeout=left)
+        except TimeoutError:
+            return False
+        if name == "inbox" and marker in json.loads(data)["html"]:
+            return True
+    return False
+
+
+async def test_hand_offs_in_a_row_from_web_and_telegram_reach_every_open_inbox(
+    client, aiohttp_client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    """As bench/console.py does it: consoles open, citizens asking for staff one after another,
+    each hand-off in every open inbox within a second (issue 13's target)."""
+    await add_account(engine.database, "binh", "staff", "Nguyễn Văn Bình")
+    other = await aiohttp_client(client.server)
+    await login(other, "binh")
+    streams = [await client.get("/staff/events"), await other.get("/staff/events")]
+    for events in streams:
+        assert (await read_event(events))[0] == "inbox"
+    for n in range(6):
+        marker = f"hỏi-số-{n}-xã"
+        if n % 3 == 2:
+            citizen = TelegramCitizen(client, telegram, chat_id=5550800 + n)
+            await citizen.say("gặp cán bộ")
+            await citizen.say(f"Cho hỏi {marker} ạ")
+        else:
+            for text in ("gặp cán bộ", f"Cho hỏi {marker} ạ"):
+                response = await client.post(
+                    "/api/chat", json={"session": f"wrow{n}", "text": text}
+                )
+                assert response.status == 200
+        for events in streams:
+            assert await shows_within(events, marker, 1.0), marker
+    assert len(await handoff_ids(engine)) == 6
+    for events in streams:
+        events.close()
+
+
+async def test_the_inbox_says_which_village_the_citizen_lives_in(
+    client, engine: Engine, telegram: FakeTelegram
+) -> None:
+    """The village is the citizen's own tag that is one of the commune's villages."""
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    (handoff_id,) = await handoff_ids(engine)
+    async with engine.database.session() as session, session.begin():
+        contact = (await session.execute(select(Contact))).scalar_one()
+        session.add(Subscription(contact_id=contact.id, tags=["nông nghiệp", "Ấp Hòa Long"],
+                                 updated_at=datetime.now(UTC)))  # fmt: skip
+    events = await client.get("/staff/events")
+    _, data = await read_event(events)
+    events.close()
+    for html in (
+        json.loads(data)["html"],
+        await (await client.get("/staff/inbox/list")).text(),
+        await (await client.get(f"/staff/inbox/{handoff_id}/thread")).text(),
+    ):
+        assert re.search(r'class="village">📍 Ấp Hòa Long<', html), html
+        assert "· nông nghiệp" in html and "nông nghiệp, Ấp Hòa Long" not in html
+
+
+async def test_a_new_password_ends_an_open_inbox_stream_before_its_next_event(
+    client, engine: Engine, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Log out everywhere: an inbox left open elsewhere gets no more citizens' questions."""
+    from bot.console import inbox
+    from storage.accounts import account_by_login, set_password
+
+    monkeypatch.setattr(inbox, "SESSION_CHECK_SECONDS", 0.0)  # look before every event
+    events = await client.get("/staff/events")
+    assert (await read_event(events))[0] == "inbox"
+    async with engine.database.session() as session, session.begin():
+        account = await account_by_login(session, "lan")
+        await set_password(session, account, account.password_hash, datetime.now(UTC))
+    citizen = TelegramCitizen(client, telegram)
+    await citizen.say("gặp cán bộ")
+    await citizen.say(QUESTION)
+    rest = await asyncio.wait_for(events.content.read(), 3)  # the stream ends
+    assert b"event: inbox" not in rest and "Tôi 70 tuổi".encode() not in rest
+    again = await client.get("/staff/events", headers={"Accept": "text/event-stream"})
+    assert again.status == 401
+
+
+async def test_hand_offs_that_came_out_of_hours_are_marked_and_lead_the_list(
+    client, engine: Engine
+) -> None:
+    """In the morning the overnight questions are on top, each marked: those people were told
+    when staff would answer."""
+    from tests.test_handoff import MONDAY_9AM, SATURDAY_8PM
+
+    async with engine.database.session() as session, session.begin():
+        session.add(Handoff(channel="web", chat_id="wday", question="Hỏi trong giờ",
+                            opened_at=MONDAY_9AM + timedelta(days=7)))  # fmt: skip
+        session.add(Handoff(channel="web", chat_id="wnight", question="Hỏi tối thứ Bảy",
+                            opened_at=SATURDAY_8PM))  # fmt: skip
+    listing = await (await client.get("/staff/inbox/list")).text()
+    assert listing.index("Hỏi tối thứ Bảy") < listing.index("Hỏi trong giờ")
+    assert listing.count("🌙 ngoài giờ") == 1
+    night = listing.split("Hỏi tối thứ Bảy")[0].rsplit('<li class="item', 1)[1]
+    assert "🌙 ngoài giờ" in night
+
+
 async def test_outside_the_zalo_window_the_console_offers_the_hotline(
     client, engine: Engine
 ) -> None:
@@ -193,7 +302,7 @@ async def test_outside_the_zalo_window_the_console_offers_the_hotline(
         await session.flush()
         handoff_id = handoff.id
     page = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
-    assert 'id="window-notice"' in page and "Zalo OA" in page
+    assert 'id="window-notice"' in page and "Zalo OA" in page and "Đã quá 7 ngày" in page
     hotline = engine.library.profile["hotline"]
     assert str(hotline) in page
     assert 'name="text"' not in page
@@ -201,6 +310,19 @@ async def test_outside_the_zalo_window_the_console_offers_the_hotline(
         await session.execute(update(Contact).values(last_seen=datetime.now(UTC)))
     page = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
     assert 'id="window-notice"' not in page and 'name="text"' in page
+
+    # Messenger's window is a day: two days of silence close it.
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    async with engine.database.session() as session, session.begin():
+        session.add(Contact(channel="messenger", chat_id="m1", first_seen=two_days_ago,
+                            last_seen=two_days_ago))  # fmt: skip
+        handoff = Handoff(channel="messenger", chat_id="m1", question="Hỏi về đất đai",
+                          opened_at=two_days_ago)  # fmt: skip
+        session.add(handoff)
+        await session.flush()
+        handoff_id = handoff.id
+    page = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
+    assert "Đã quá 24 giờ" in page and "Messenger" in page and 'name="text"' not in page
 
 
 async def test_without_console_staff_or_group_the_hotline_is_given_as_before(
@@ -274,4 +396,9 @@ async def test_an_answer_from_the_staff_group_shows_in_the_console_thread_and_cl
     listing = await (await client.get("/staff/inbox/list")).text()
     assert "Lê Văn Tư đang xử lý" in listing
     thread = await (await client.get(f"/staff/inbox/{handoff_id}")).text()
-    assert "Bác mang căn cước cũ ra quầy 2" in thread
+    # Shown as staff's words (not the bot's), like an answer from the console.
+    assert re.search(
+        r'class="bubble staff">\s*<span class="who">Cán bộ[^<]*</span>\s*'
+        r'<span class="text">[^<]*Bác mang căn cước cũ ra quầy 2',
+        thread,
+    ), thread

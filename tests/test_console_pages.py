@@ -1,6 +1,8 @@
 """Tickets, the in-person log, Today, a citizen's record and its erasure, the audit log."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -11,8 +13,10 @@ from storage.models import (
     AuditEvent,
     Contact,
     Conversation,
+    Handoff,
     MessageEvent,
     SupportLogEntry,
+    SupportSession,
     Ticket,
     WebChatMessage,
 )
@@ -103,9 +107,23 @@ async def test_today_shows_the_figures_and_unknown_questions(client, engine, tel
     citizen = TelegramCitizen(client, telegram)
     await citizen.say("cai vneid the nao")
     await citizen.say("con bò nhà tôi bị lạc")
+    zone = ZoneInfo(engine.settings.timezone)
+    today = datetime.now(zone).date()
+    await new_ticket(engine, "5550777", today, "Đèn đường hỏng")  # due this week
+    await new_ticket(engine, "5550777", today - timedelta(days=3), "Cống nghẹt")  # overdue
+    long_ago = datetime.now(UTC) - timedelta(hours=2, minutes=5)
+    async with engine.database.session() as session, session.begin():
+        session.add(Handoff(channel="telegram", chat_id="5550999", question="Hỏi cán bộ",
+                            opened_at=long_ago))  # fmt: skip
+        for satisfaction in (1, 2, 3, None):
+            session.add(SupportSession(channel="web", started_at=long_ago, ended_at=long_ago,
+                                       satisfaction=satisfaction))  # fmt: skip
     page = await (await client.get("/staff/")).text()
-    assert 'id="fig-conversations">1<' in page
-    assert "con bò nhà tôi bị lạc" in page
+    assert 'id="fig-conversations">' in page and "con bò nhà tôi bị lạc" in page
+    assert 'id="fig-guides">1<' in page  # the VNeID guide, opened by the first question
+    assert 'id="fig-waiting">1<' in page and 'id="fig-oldest">2 giờ 5 phút<' in page
+    assert 'id="fig-due">1<' in page and re.search(r'id="fig-late"[^>]*>1<', page)
+    assert 'id="fig-satisfaction">67%<' in page and "3 lượt đánh giá" in page
     token = await page_csrf(client)
     await client.post("/staff/suggest", data={"csrf": token, "question": "con bò nhà tôi bị lạc",
                                               "guide": "vneid-cai-dat"})  # fmt: skip

@@ -16,6 +16,7 @@ from bot.console.outbound import Config, send_to_contact, tell_staff_room
 from bot.console.security import Me, now
 from bot.guide_steps import step_replies
 from bot.messages import Button, Incoming, Reply
+from bot.opening_hours import next_opening
 from bot.privacy import redact
 from bot.rating_question import ask_once
 from bot.turn import Turn
@@ -43,6 +44,13 @@ def _turn(app: Config, session: AsyncSession, handoff: Handoff, at: datetime) ->
         Incoming(handoff.channel, chat_id), state, engine.library, engine.matcher, session, at,
         settings=engine.settings,
     )  # fmt: skip
+
+
+def came_out_of_hours(app: Config, handoff: Handoff) -> bool:
+    """Whether the centre was closed when it came in (the citizen was told when staff answer),
+    by the same schedule and holidays as the conversation's own note."""
+    engine = app[ENGINE]
+    return next_opening(handoff.opened_at, engine.library.profile, engine.settings) is not None
 
 
 def _event(handoff: Handoff, at: datetime, text: str, **extra: object) -> dict:

@@ -9,7 +9,7 @@ from bot.console import handoffs
 from bot.console.live import hub_of, next_item, open_stream, send_event
 from bot.console.outbound import reply_window, window_closed
 from bot.console.pages import db, engine_of, form, int_or_404, see_other
-from bot.console.security import STAFF_ROLES, me, now, require
+from bot.console.security import STAFF_ROLES, me, now, require, still_logged_in
 from storage.audit import audit
 from storage.inbox import canned_answers, open_items, thread, waiting
 
@@ -37,14 +37,25 @@ async def _list_context(request: web.Request, shared: bool = False) -> dict:
 
     async def compute() -> tuple:
         async with db(request) as session:
-            return await open_items(session), *await waiting(session)
+            items = await open_items(session)
+            overnight = {
+                i.handoff.id for i in items
+                if handoffs.came_out_of_hours(request.config_dict, i.handoff)
+            }  # fmt: skip
+            return items, overnight, *await waiting(session)
 
     if shared:
-        items, count, oldest = await hub.memo("inbox-list", compute, LIST_TTL)
+        items, overnight, count, oldest = await hub.memo("inbox-list", compute, LIST_TTL)
     else:
-        items, count, oldest = await compute()
-    return {"items": items, "waiting": count, "oldest": oldest, "now": now(),
-            "notice": request.query.get("notice", ""), "version": version}  # fmt: skip
+        items, overnight, count, oldest = await compute()
+    return {"items": items, "overnight": overnight, "waiting": count, "oldest": oldest,
+            "now": now(), "notice": request.query.get("notice", ""), "version": version,
+            "villages": _villages(request)}  # fmt: skip
+
+
+def _villages(request: web.Request) -> list[str]:
+    """The commune's villages: a citizen's tag that is one of them is where they live."""
+    return [str(v) for v in engine_of(request).library.profile.get("villages") or []]
 
 
 async def _thread_context(request: web.Request, handoff_id: int) -> dict:
@@ -67,6 +78,7 @@ async def _thread_context(request: web.Request, handoff_id: int) -> dict:
         "window_hours": int(window.total_seconds() // 3600) if window else None,
         "window_closed": closed_window,
         "hotline": library.profile.get("hotline", ""),
+        "villages": _villages(request),
     }
 
 
@@ -143,6 +155,9 @@ async def close(request: web.Request) -> web.Response:
 
 
 STREAM_SECONDS = 300  # then the browser reconnects, and its session is checked again
+# Before an event, at most this often: is the session still live? A password changed, a login
+# disabled or a logout elsewhere then stops the list within seconds, not at the reconnect.
+SESSION_CHECK_SECONDS = 10.0
 
 
 async def _list_event(request: web.Request) -> dict:
@@ -165,13 +180,19 @@ async def events(request: web.Request) -> web.StreamResponse:
     hub = hub_of(request)
     queue = hub.listen_inbox()
     response = await open_stream(request)
-    until = asyncio.get_running_loop().time() + STREAM_SECONDS
+    loop = asyncio.get_running_loop()
+    until = loop.time() + STREAM_SECONDS
+    checked = loop.time()
     try:
         await send_event(response, "inbox", await _list_event(request))
         while True:
             alive, _ = await next_item(queue, response, until)
             if not alive:
                 break
+            if loop.time() - checked >= SESSION_CHECK_SECONDS:
+                if not await still_logged_in(request):
+                    break  # the browser reconnects, gets 401 and stops
+                checked = loop.time()
             await send_event(response, "inbox", await _list_event(request))
     except ConnectionResetError:
         pass

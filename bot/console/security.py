@@ -37,6 +37,7 @@ MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(hours=24)
 FIRST_DELAY_SECONDS, MAX_DELAY_SECONDS = 30, 3600
 PUBLIC_PATHS = ("/staff/login", "/staff/static/")
+LIVE_STREAM = "/staff/events"  # the inbox's server-sent events (bot/console/inbox.py)
 EVERYONE = (ADMIN, STAFF, VOLUNTEER)
 STAFF_ROLES = (ADMIN, STAFF)
 CSP = (
@@ -179,10 +180,19 @@ async def _load_me(request: web.Request) -> Me | None:
             await session.commit()  # an expired session was deleted
             return None
         row, account, name = found
-        if at - row.last_seen_at > TOUCH_EVERY:  # a write at most once a minute per session
+        # A live stream reconnecting by itself is not somebody at work: an inbox left open on
+        # an empty desk still ends after the idle hours.
+        by_hand = request.path != LIVE_STREAM
+        if by_hand and at - row.last_seen_at > TOUCH_EVERY:  # a write at most once a minute
             row.last_seen_at = at
             await session.commit()
         return Me(account.id or 0, account.staff_id, account.login, name, account.role, row.csrf)
+
+
+async def still_logged_in(request: web.Request) -> bool:
+    """Whether the request's session is still live: a long stream asks again now and then, so a
+    new password, a disabled login or a logout ends it too."""
+    return await _load_me(request) is not None
 
 
 @web.middleware

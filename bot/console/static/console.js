@@ -51,6 +51,12 @@
       seen = String(data.version);
       refresh(document.getElementById("thread"));
     });
+    // Closed for good (the server said no: logged out, password changed): the list is no
+    // longer live, so say so rather than show a stale list as if it were.
+    source.addEventListener("error", function () {
+      var lost = document.getElementById("live-lost");
+      if (source.readyState === EventSource.CLOSED && lost) lost.hidden = false;
+    });
     window.addEventListener("pagehide", function () { source.close(); });
   }
   scrollThread();
