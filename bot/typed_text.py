@@ -87,15 +87,18 @@ STOPWORDS = frozenset(
     a ah ak ad ai anh ba bac ban bay be bi biet cach can cau chi cho chu chua co con cua cu da
     dang duoc de den di do em gi gio giup ha hay hoi hoac huong dan khi khong kieu la lam luc ma
     may minh moi muon nao nay nen nguoi nha nhe nho nhu nhung o oi ong phai ra rang roi sao sang
-    sy tai thang the thi theo thu toi tren tu tui va vao vay ve voi vui xin xem dau nhieu lau hom
+    si tai thang the thi theo thu toi tren tu tui va vao vay ve voi vui xin xem dau nhieu lau hom
     ne nhi u uh a` oke ok alo hello hi chao cam on giup do biet duoc roi thoi luon lai them
     nua tiep truoc sau xong se van mot hai ba bon nam cac nhung nhieu it rat qua lam thay
     ca tuan ngay trieu nghin
+    e b t v ae ak uk um chau gium dum lun tao zay nhen nghen cung khum
     """.split()
 )
 
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# "ký"/"kí", "lý"/"lí", "tỷ"/"tỉ": both spellings are correct and people type either.
+_FINAL_Y = re.compile(r"\b([bcdhklmnprstvx])y\b")
 
 
 def strip_tones(text: str) -> str:
@@ -112,4 +115,4 @@ def normalize(text: str) -> str:
     spelt = " " + " ".join(ABBREVIATIONS.get(word, word) for word in plain.split()) + " "
     for saying, word in SAYINGS.items():
         spelt = spelt.replace(f" {saying} ", f" {word} ")
-    return spelt.strip()
+    return _FINAL_Y.sub(r"\1i", spelt).strip()
