@@ -11,7 +11,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from bot.library import Guide, Library, NotCovered
-from bot.typed_text import STOPWORDS, normalize
+from bot.typed_text import STOPWORDS, fold_spelling, normalize
 from bot.typed_text import strip_tones as strip_tones  # where callers have found it
 
 Outcome = Literal["answer", "suggest", "unknown"]
@@ -150,6 +150,7 @@ class Matcher:
         }
         self._unseen_idf = self.unseen_boost * math.log(1 + 2 * total)
         self._vocabulary = [t for t in self._idf if " " not in t and len(t) >= 3]
+        self._syllables = {t for t in self._idf if " " not in t and not t.isdigit()} | STOPWORDS
         # Two chatter words in a keyword can still name a thing ("mới đẻ", "máy mới").
         self._phrase_pairs = {
             pair: owners for pair, owners in self._chatter_pairs.items() if len(owners) <= 3
@@ -221,6 +222,40 @@ class Matcher:
                 similarity[position] += share * weight
         return similarity
 
+    def _split_run_on(self, word: str) -> list[str]:
+        """Split syllables typed without spaces ('khaisinh', 'tracuuhoso') into known ones.
+
+        Only a word the library does not know is split, only into syllables it knows, and only
+        when two of them form a pair a guide uses: an unknown name stays one unknown word.
+        """
+        if word in self._idf or word in STOPWORDS or not 5 <= len(word) <= 30:
+            return [word]
+        if not word.isalpha():
+            return [word]
+        # Ways of spelling the word with known syllables of two to seven letters (a few hundred
+        # tries at most: a long string of letters is not worth more).
+        ways: list[list[str]] = [[]]
+        done: list[list[str]] = []
+        for _ in range(500):
+            if not ways:
+                break
+            head = ways.pop()
+            at = sum(len(p) for p in head)
+            if at == len(word):
+                done.append([fold_spelling(p) for p in head])
+                continue
+            for size in range(2, min(7, len(word) - at) + 1):
+                if fold_spelling(word[at : at + size]) in self._syllables and len(done) < 50:
+                    ways.append([*head, word[at : at + size]])
+
+        def pairs_known(parts: list[str]) -> int:
+            return sum(f"{a} {b}" in self._strength for a, b in pairwise(parts))
+
+        best = max(done, key=lambda parts: (pairs_known(parts), -len(parts)), default=[])
+        if pairs_known(best):
+            return best
+        return [word]
+
     def _correct(self, word: str) -> str:
         """Map a typo onto a known word ('vnied' -> 'vneid'); leave real unknowns alone."""
         if word in self._idf or word in STOPWORDS or len(word) < 4 or word.isdigit():
@@ -269,7 +304,8 @@ class Matcher:
 
     def components(self, query: str) -> dict[int, tuple[float, float, float, float]]:
         """Per candidate guide: share explained, closeness to a sample, phrase found, n-grams."""
-        words = [self._correct(w) for w in _words(normalize(query))]
+        typed = [part for w in _words(normalize(query)) for part in self._split_run_on(w)]
+        words = [self._correct(w) for w in typed]
         meaningful = self._meaningful(words)
         explained, total_weight = self._coverage(words, set(meaningful))
         if not explained:

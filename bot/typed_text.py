@@ -98,6 +98,9 @@ STOPWORDS = frozenset(
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # "ký"/"kí", "lý"/"lí", "tỷ"/"tỉ": both spellings are correct and people type either.
+# "oiii", "vneiddd": a last letter held down says nothing (no Vietnamese word ends in three of a
+# letter; "cccd" keeps its own three, which are not at the end).
+_HELD_LETTER = re.compile(r"([a-z])\1{2,}\b")
 _FINAL_Y = re.compile(r"\b([bcdhklmnprstvx])y\b")
 
 
@@ -107,12 +110,17 @@ def strip_tones(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def fold_spelling(text: str) -> str:
+    """One spelling for syllables typed two ways: final 'y' after a consonant is 'i'."""
+    return _FINAL_Y.sub(r"\1i", text)
+
+
 def normalize(text: str) -> str:
     """Lower case, no tone marks, đ -> d, full-width and punctuation folded, short forms spelt."""
-    plain = " " + _NON_WORD.sub(" ", strip_tones(text)).strip() + " "
+    plain = " " + _NON_WORD.sub(" ", _HELD_LETTER.sub(r"\1", strip_tones(text))).strip() + " "
     for phrase, replacement in PHRASES.items():
         plain = plain.replace(f" {phrase} ", f" {replacement} ")
     spelt = " " + " ".join(ABBREVIATIONS.get(word, word) for word in plain.split()) + " "
     for saying, word in SAYINGS.items():
         spelt = spelt.replace(f" {saying} ", f" {word} ")
-    return _FINAL_Y.sub(r"\1i", spelt).strip()
+    return fold_spelling(spelt).strip()

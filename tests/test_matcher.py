@@ -32,6 +32,7 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
         ("đăng kí lí lịch", "dang ki li lich"),
         ("dky tỷ giá", "dang ki ti gia"),
         ("y tế, quy định", "y te quy dinh"),
+        ("ad ơiiii, vneiddd", "ad oi vneid"),
         ("đc ko", "duoc khong"),
         ("cccd", "can cuoc cong dan"),
         ("dvctt", "dich vu cong truc tuyen"),
@@ -87,6 +88,9 @@ def test_every_library_guide_is_labelled_in_the_query_file(full_library: Library
         # How someone addresses the bot, or a spelling variant, does not weaken the answer.
         ("chau hoi cach tai vneid gium", "vneid-cai-dat"),
         ("e muon xin li lich tu phap", "tthc-ly-lich-tu-phap"),
+        # Syllables run together on a phone keyboard.
+        ("dangky khaisinh cho con", "tthc-khai-sinh"),
+        ("quenmatkhau vneid", "vneid-quen-passcode"),
     ],
 )
 def test_plain_questions_get_a_confident_answer(
