@@ -121,6 +121,8 @@ class Matcher:
         self._samples: list[str] = []
         self._sample_owner: list[int] = []
         self._standalone: set[str] = set()
+        # One-word keywords of real guides ("vneid", "otp"): a query naming one is in scope.
+        self._anchors: set[str] = set()
         self._chatter_pairs: dict[str, set[int]] = defaultdict(set)
         for index, guide in enumerate(guides):
             tiers = (
@@ -142,6 +144,8 @@ class Matcher:
                 words = _words(normalize(keyword))
                 if len(words) == 1:
                     self._standalone.add(words[0])
+                    if guide.code:
+                        self._anchors.add(words[0])
         total = max(len(guides), 1)
         # Only strong uses (title, keywords, questions) make a word common: body text says a lot.
         self._idf = {
@@ -372,8 +376,10 @@ class Matcher:
         if not ranked or ranked[0].score < self.suggest_at or not ranked[0].guide.code:
             return Result(query, "unknown", ())
         # The query names a subject without a guide ("sổ đỏ", "trả góp") and names no guide's
-        # subject: a guide that merely shares other words is no answer.
-        if named and not any(self.guides[i].code for i in named):
+        # subject, not even in one word ("vneid"): a guide that merely shares other words is no
+        # answer.
+        anchored = any(w in self._anchors for w in _words(normalize(query)))
+        if named and not anchored and not any(self.guides[i].code for i in named):
             return Result(query, "unknown", ())
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0

@@ -117,3 +117,14 @@ def test_plain_questions_get_a_confident_answer(
 )
 def test_off_topic_questions_are_unknown(matcher: Matcher, question: str) -> None:
     assert matcher.match(question).outcome == "unknown"
+
+
+def test_a_not_covered_subject_inside_a_vneid_question_still_finds_the_guide(
+    matcher: Matcher,
+) -> None:
+    # "hộ chiếu" has no guide, but putting papers into VNeID has one: "vneid" names it.
+    result = matcher.match("dua so ho chieu vao vneid")
+    assert result.outcome != "unknown"
+    assert result.matches[0].guide.id == "vneid-tich-hop-giay-to"
+    # Without the anchor, the subject without a guide is still "unknown".
+    assert matcher.match("lam ho chieu o dau").outcome == "unknown"
