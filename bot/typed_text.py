@@ -67,6 +67,16 @@ ABBREVIATIONS = {
     "ms": "moi",
     "vs": "voi",
     "r": "roi",
+    "dki": "dang ky",
+    "hso": "ho so",
+    "dth": "dien thoai",
+    "lsao": "lam sao",
+    "kbt": "khong biet",
+    "hnay": "hom nay",
+    "nhiu": "nhieu",
+    "cx": "cung",
+    "dzay": "vay",
+    "xai": "dung",
 }
 PHRASES = {
     "vn eid": "vneid",

@@ -33,6 +33,7 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
         ("dky tỷ giá", "dang ki ti gia"),
         ("y tế, quy định", "y te quy dinh"),
         ("ad ơiiii, vneiddd", "ad oi vneid"),
+        ("dki hso bằng dth", "dang ki ho so bang dien thoai"),
         ("đc ko", "duoc khong"),
         ("cccd", "can cuoc cong dan"),
         ("dvctt", "dich vu cong truc tuyen"),
