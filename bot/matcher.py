@@ -20,6 +20,8 @@ Outcome = Literal["answer", "suggest", "unknown"]
 STRENGTH_TITLE_KEYWORD = 1.0
 STRENGTH_QUESTION = 0.8
 STRENGTH_BODY = 0.3
+# Pairs of chatter words that ask for something rather than name it.
+ASKING_PAIRS = frozenset({"huong dan", "chi dan", "chi cach"})
 
 
 @dataclass(frozen=True)
@@ -156,8 +158,11 @@ class Matcher:
         self._vocabulary = [t for t in self._idf if " " not in t and len(t) >= 3]
         self._syllables = {t for t in self._idf if " " not in t and not t.isdigit()} | STOPWORDS
         # Two chatter words in a keyword can still name a thing ("mới đẻ", "máy mới").
+        # But "hướng dẫn" is how people ask about anything ("hướng dẫn cài vneid"), not a subject.
         self._phrase_pairs = {
-            pair: owners for pair, owners in self._chatter_pairs.items() if len(owners) <= 3
+            pair: owners
+            for pair, owners in self._chatter_pairs.items()
+            if len(owners) <= 3 and pair not in ASKING_PAIRS
         }
         # Multi-word keywords found whole in a query are the surest sign of what it is about.
         self._phrases: dict[str, set[int]] = defaultdict(set)

@@ -77,6 +77,13 @@ ABBREVIATIONS = {
     "cx": "cung",
     "dzay": "vay",
     "xai": "dung",
+    # English that phone users mix in.
+    "install": "cai dat",
+    "download": "tai",
+    "login": "dang nhap",
+    "register": "dang ky",
+    "forgot": "quen",
+    "account": "tai khoan",
 }
 PHRASES = {
     "vn eid": "vneid",
