@@ -322,10 +322,8 @@ class Matcher:
         content = " ".join(meaningful)
         closeness: dict[int, float] = defaultdict(float)
         # token_sort_ratio, with the samples' words sorted once instead of at every comparison.
-        # Every guide gets its closest sample: keeping only the 40 closest overall left a guide
-        # at zero when others had many near-alike samples, a lottery on wording.
         for _, score, position in process.extract(
-            _sorted_words(meaningful), self._samples, scorer=fuzz.ratio, limit=None
+            _sorted_words(meaningful), self._samples, scorer=fuzz.ratio, limit=40
         ):
             owner = self._sample_owner[position]
             closeness[owner] = max(closeness[owner], score / 100)
