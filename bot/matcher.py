@@ -237,25 +237,24 @@ class Matcher:
         Only a word the library does not know is split, only into syllables it knows, and only
         when two of them form a pair a guide uses: an unknown name stays one unknown word.
         """
-        if word in self._idf or word in STOPWORDS or not 5 <= len(word) <= 30:
-            return [word]
-        if not word.isalpha():
+        if word in self._idf or word in STOPWORDS or not (5 <= len(word) <= 30 and word.isalpha()):
             return [word]
         # Ways of spelling the word with known syllables of two to seven letters (a few hundred
         # tries at most: a long string of letters is not worth more).
         ways: list[list[str]] = [[]]
         done: list[list[str]] = []
         for _ in range(500):
-            if not ways:
+            if not ways or len(done) >= 50:
                 break
             head = ways.pop()
-            at = sum(len(p) for p in head)
+            at = sum(len(p) for p in head)  # folding "ky" to "ki" keeps the length
             if at == len(word):
-                done.append([fold_spelling(p) for p in head])
+                done.append(head)
                 continue
             for size in range(2, min(7, len(word) - at) + 1):
-                if fold_spelling(word[at : at + size]) in self._syllables and len(done) < 50:
-                    ways.append([*head, word[at : at + size]])
+                part = fold_spelling(word[at : at + size])
+                if part in self._syllables:
+                    ways.append([*head, part])
 
         def pairs_known(parts: list[str]) -> int:
             return sum(f"{a} {b}" in self._strength for a, b in pairwise(parts))

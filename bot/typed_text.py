@@ -114,10 +114,10 @@ STOPWORDS = frozenset(
 
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-# "ký"/"kí", "lý"/"lí", "tỷ"/"tỉ": both spellings are correct and people type either.
 # "oiii", "vneiddd": a last letter held down says nothing (no Vietnamese word ends in three of a
 # letter; "cccd" keeps its own three, which are not at the end).
 _HELD_LETTER = re.compile(r"([a-z])\1{2,}\b")
+# "ký"/"kí", "lý"/"lí", "tỷ"/"tỉ": both spellings are correct and people type either.
 _FINAL_Y = re.compile(r"\b([bcdhklmnprstvx])y\b")
 
 
