@@ -20,8 +20,9 @@ Outcome = Literal["answer", "suggest", "unknown"]
 STRENGTH_TITLE_KEYWORD = 1.0
 STRENGTH_QUESTION = 0.8
 STRENGTH_BODY = 0.3
-# Pairs of chatter words that ask for something rather than name it.
-ASKING_PAIRS = frozenset({"huong dan", "chi dan", "chi cach"})
+# Pairs of chatter words that ask rather than name: a keyword holding one ("dịch vụ công là
+# gì", "hướng dẫn tại chỗ") must not claim every question asked that way ("vneid là gì").
+ASKING_PAIRS = frozenset({"huong dan", "chi dan", "chi cach", "la gi"})
 
 
 @dataclass(frozen=True)
