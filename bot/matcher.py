@@ -165,6 +165,12 @@ class Matcher:
             for pair, owners in self._chatter_pairs.items()
             if len(owners) <= 3 and pair not in ASKING_PAIRS
         }
+        # The meaningful words of each subject-without-a-guide's keywords, read once.
+        self._subject_keywords: dict[int, list[frozenset[str]]] = {
+            index: [kept for k in guide.keywords if (kept := self._keyword_words(k))]
+            for index, guide in enumerate(guides)
+            if not guide.code
+        }
         # Multi-word keywords found whole in a query are the surest sign of what it is about.
         self._phrases: dict[str, set[int]] = defaultdict(set)
         for index, guide in enumerate(guides):
@@ -272,6 +278,9 @@ class Matcher:
         found = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80)
         return found[0] if found else word
 
+    def _keyword_words(self, keyword: str) -> frozenset[str]:
+        return frozenset(self._meaningful(_words(normalize(keyword))))
+
     def _meaningful(self, words: list[str]) -> list[str]:
         """Content words, plus chatter words that form a telling pair with a neighbour."""
         kept = []
@@ -331,12 +340,8 @@ class Matcher:
         # closest samples: a keyword found whole among the query's words is their closeness.
         query_words = set(meaningful)
         for index in explained:
-            guide = self.guides[index]
-            if guide.code:
-                continue
-            for keyword in guide.keywords:
-                kept = self._meaningful(_words(normalize(keyword)))
-                if kept and set(kept) <= query_words:
+            for kept in self._subject_keywords.get(index, ()):
+                if kept <= query_words:
                     closeness[index] = max(closeness[index], len(kept) / max(len(meaningful), 1))
         padded = f" {' '.join(words)} "
         phrase_hit: dict[int, float] = defaultdict(float)
