@@ -11,7 +11,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from bot.library import Guide, Library, NotCovered
-from bot.typed_text import STOPWORDS, normalize
+from bot.typed_text import STOPWORDS, fold_spelling, normalize
 from bot.typed_text import strip_tones as strip_tones  # where callers have found it
 
 Outcome = Literal["answer", "suggest", "unknown"]
@@ -20,6 +20,9 @@ Outcome = Literal["answer", "suggest", "unknown"]
 STRENGTH_TITLE_KEYWORD = 1.0
 STRENGTH_QUESTION = 0.8
 STRENGTH_BODY = 0.3
+# Pairs of chatter words that ask rather than name: a keyword holding one ("dịch vụ công là
+# gì", "hướng dẫn tại chỗ") must not claim every question asked that way ("vneid là gì").
+ASKING_PAIRS = frozenset({"huong dan", "chi dan", "chi cach", "la gi"})
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,8 @@ class Matcher:
         self._samples: list[str] = []
         self._sample_owner: list[int] = []
         self._standalone: set[str] = set()
+        # One-word keywords of real guides ("vneid", "otp"): a query naming one is in scope.
+        self._anchors: set[str] = set()
         self._chatter_pairs: dict[str, set[int]] = defaultdict(set)
         for index, guide in enumerate(guides):
             tiers = (
@@ -142,6 +147,8 @@ class Matcher:
                 words = _words(normalize(keyword))
                 if len(words) == 1:
                     self._standalone.add(words[0])
+                    if guide.code:
+                        self._anchors.add(words[0])
         total = max(len(guides), 1)
         # Only strong uses (title, keywords, questions) make a word common: body text says a lot.
         self._idf = {
@@ -150,9 +157,19 @@ class Matcher:
         }
         self._unseen_idf = self.unseen_boost * math.log(1 + 2 * total)
         self._vocabulary = [t for t in self._idf if " " not in t and len(t) >= 3]
+        self._syllables = {t for t in self._idf if " " not in t and not t.isdigit()} | STOPWORDS
         # Two chatter words in a keyword can still name a thing ("mới đẻ", "máy mới").
+        # But "hướng dẫn" is how people ask about anything ("hướng dẫn cài vneid"), not a subject.
         self._phrase_pairs = {
-            pair: owners for pair, owners in self._chatter_pairs.items() if len(owners) <= 3
+            pair: owners
+            for pair, owners in self._chatter_pairs.items()
+            if len(owners) <= 3 and pair not in ASKING_PAIRS
+        }
+        # The meaningful words of each subject-without-a-guide's keywords, read once.
+        self._subject_keywords: dict[int, list[frozenset[str]]] = {
+            index: [kept for k in guide.keywords if (kept := self._keyword_words(k))]
+            for index, guide in enumerate(guides)
+            if not guide.code
         }
         # Multi-word keywords found whole in a query are the surest sign of what it is about.
         self._phrases: dict[str, set[int]] = defaultdict(set)
@@ -221,12 +238,48 @@ class Matcher:
                 similarity[position] += share * weight
         return similarity
 
+    def _split_run_on(self, word: str) -> list[str]:
+        """Split syllables typed without spaces ('khaisinh', 'tracuuhoso') into known ones.
+
+        Only a word the library does not know is split, only into syllables it knows, and only
+        when two of them form a pair a guide uses: an unknown name stays one unknown word.
+        """
+        if word in self._idf or word in STOPWORDS or not (5 <= len(word) <= 30 and word.isalpha()):
+            return [word]
+        # Ways of spelling the word with known syllables of two to seven letters (a few hundred
+        # tries at most: a long string of letters is not worth more).
+        ways: list[list[str]] = [[]]
+        done: list[list[str]] = []
+        for _ in range(500):
+            if not ways or len(done) >= 50:
+                break
+            head = ways.pop()
+            at = sum(len(p) for p in head)  # folding "ky" to "ki" keeps the length
+            if at == len(word):
+                done.append(head)
+                continue
+            for size in range(2, min(7, len(word) - at) + 1):
+                part = fold_spelling(word[at : at + size])
+                if part in self._syllables:
+                    ways.append([*head, part])
+
+        def pairs_known(parts: list[str]) -> int:
+            return sum(f"{a} {b}" in self._strength for a, b in pairwise(parts))
+
+        best = max(done, key=lambda parts: (pairs_known(parts), -len(parts)), default=[])
+        if pairs_known(best):
+            return best
+        return [word]
+
     def _correct(self, word: str) -> str:
         """Map a typo onto a known word ('vnied' -> 'vneid'); leave real unknowns alone."""
         if word in self._idf or word in STOPWORDS or len(word) < 4 or word.isdigit():
             return word
         found = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80)
         return found[0] if found else word
+
+    def _keyword_words(self, keyword: str) -> frozenset[str]:
+        return frozenset(self._meaningful(_words(normalize(keyword))))
 
     def _meaningful(self, words: list[str]) -> list[str]:
         """Content words, plus chatter words that form a telling pair with a neighbour."""
@@ -269,7 +322,8 @@ class Matcher:
 
     def components(self, query: str) -> dict[int, tuple[float, float, float, float]]:
         """Per candidate guide: share explained, closeness to a sample, phrase found, n-grams."""
-        words = [self._correct(w) for w in _words(normalize(query))]
+        typed = [part for w in _words(normalize(query)) for part in self._split_run_on(w)]
+        words = [self._correct(w) for w in typed]
         meaningful = self._meaningful(words)
         explained, total_weight = self._coverage(words, set(meaningful))
         if not explained:
@@ -286,12 +340,8 @@ class Matcher:
         # closest samples: a keyword found whole among the query's words is their closeness.
         query_words = set(meaningful)
         for index in explained:
-            guide = self.guides[index]
-            if guide.code:
-                continue
-            for keyword in guide.keywords:
-                kept = self._meaningful(_words(normalize(keyword)))
-                if kept and set(kept) <= query_words:
+            for kept in self._subject_keywords.get(index, ()):
+                if kept <= query_words:
                     closeness[index] = max(closeness[index], len(kept) / max(len(meaningful), 1))
         padded = f" {' '.join(words)} "
         phrase_hit: dict[int, float] = defaultdict(float)
@@ -336,8 +386,10 @@ class Matcher:
         if not ranked or ranked[0].score < self.suggest_at or not ranked[0].guide.code:
             return Result(query, "unknown", ())
         # The query names a subject without a guide ("sổ đỏ", "trả góp") and names no guide's
-        # subject: a guide that merely shares other words is no answer.
-        if named and not any(self.guides[i].code for i in named):
+        # subject, not even in one word ("vneid"): a guide that merely shares other words is no
+        # answer.
+        anchored = any(w in self._anchors for w in _words(normalize(query)))
+        if named and not anchored and not any(self.guides[i].code for i in named):
             return Result(query, "unknown", ())
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0

@@ -67,6 +67,23 @@ ABBREVIATIONS = {
     "ms": "moi",
     "vs": "voi",
     "r": "roi",
+    "dki": "dang ky",
+    "hso": "ho so",
+    "dth": "dien thoai",
+    "lsao": "lam sao",
+    "kbt": "khong biet",
+    "hnay": "hom nay",
+    "nhiu": "nhieu",
+    "cx": "cung",
+    "dzay": "vay",
+    "xai": "dung",
+    # English that phone users mix in.
+    "install": "cai dat",
+    "download": "tai",
+    "login": "dang nhap",
+    "register": "dang ky",
+    "forgot": "quen",
+    "account": "tai khoan",
 }
 PHRASES = {
     "vn eid": "vneid",
@@ -87,15 +104,21 @@ STOPWORDS = frozenset(
     a ah ak ad ai anh ba bac ban bay be bi biet cach can cau chi cho chu chua co con cua cu da
     dang duoc de den di do em gi gio giup ha hay hoi hoac huong dan khi khong kieu la lam luc ma
     may minh moi muon nao nay nen nguoi nha nhe nho nhu nhung o oi ong phai ra rang roi sao sang
-    sy tai thang the thi theo thu toi tren tu tui va vao vay ve voi vui xin xem dau nhieu lau hom
+    si tai thang the thi theo thu toi tren tu tui va vao vay ve voi vui xin xem dau nhieu lau hom
     ne nhi u uh a` oke ok alo hello hi chao cam on giup do biet duoc roi thoi luon lai them
     nua tiep truoc sau xong se van mot hai ba bon nam cac nhung nhieu it rat qua lam thay
     ca tuan ngay trieu nghin
+    e b t v ae ak uk um chau gium dum lun tao zay nhen nghen cung khum
     """.split()
 )
 
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# "oiii", "vneiddd": a last letter held down says nothing (no Vietnamese word ends in three of a
+# letter; "cccd" keeps its own three, which are not at the end).
+_HELD_LETTER = re.compile(r"([a-z])\1{2,}\b")
+# "ký"/"kí", "lý"/"lí", "tỷ"/"tỉ": both spellings are correct and people type either.
+_FINAL_Y = re.compile(r"\b([bcdhklmnprstvx])y\b")
 
 
 def strip_tones(text: str) -> str:
@@ -104,12 +127,17 @@ def strip_tones(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def fold_spelling(text: str) -> str:
+    """One spelling for syllables typed two ways: final 'y' after a consonant is 'i'."""
+    return _FINAL_Y.sub(r"\1i", text)
+
+
 def normalize(text: str) -> str:
     """Lower case, no tone marks, đ -> d, full-width and punctuation folded, short forms spelt."""
-    plain = " " + _NON_WORD.sub(" ", strip_tones(text)).strip() + " "
+    plain = " " + _NON_WORD.sub(" ", _HELD_LETTER.sub(r"\1", strip_tones(text))).strip() + " "
     for phrase, replacement in PHRASES.items():
         plain = plain.replace(f" {phrase} ", f" {replacement} ")
     spelt = " " + " ".join(ABBREVIATIONS.get(word, word) for word in plain.split()) + " "
     for saying, word in SAYINGS.items():
         spelt = spelt.replace(f" {saying} ", f" {word} ")
-    return spelt.strip()
+    return fold_spelling(spelt).strip()

@@ -15,6 +15,11 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
     # Written for issue 15 the way people type on a phone (no tone marks, "ko", "dc", typos,
     # one word, long stories) and out-of-scope subjects next to the guides'.
     "matcher_dev.tsv": (0.93, 0.95, 0.01),
+    # Written before its author read the guides' sample questions, labelled from ids and titles:
+    # rural phone typing, a third out of scope. Its four confident wrong answers are neighbours
+    # whose labels are arguable ("kích hoạt" vs "mức 2"; the portal's address, which the fake-site
+    # guide also gives), hence the looser last floor.
+    "matcher_dev2.tsv": (0.95, 0.95, 0.02),
     "matcher_holdout.tsv": (0.90, 0.87, 0.01),
 }
 
@@ -23,7 +28,13 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
     "typed, expected",
     [
         ("Cài VNeID thế nào?", "cai vneid the nao"),
-        ("ĐĂNG KÝ KHAI SINH", "dang ky khai sinh"),
+        ("ĐĂNG KÝ KHAI SINH", "dang ki khai sinh"),
+        # Both spellings are correct Vietnamese and both are typed.
+        ("đăng kí lí lịch", "dang ki li lich"),
+        ("dky tỷ giá", "dang ki ti gia"),
+        ("y tế, quy định", "y te quy dinh"),
+        ("ad ơiiii, vneiddd", "ad oi vneid"),
+        ("dki hso bằng dth", "dang ki ho so bang dien thoai"),
         ("đc ko", "duoc khong"),
         ("cccd", "can cuoc cong dan"),
         ("dvctt", "dich vu cong truc tuyen"),
@@ -44,7 +55,9 @@ def matcher(full_library: Library) -> Matcher:
     return Matcher.for_library(full_library)
 
 
-@pytest.mark.parametrize("name", ["matcher_queries.tsv", "matcher_dev.tsv", "matcher_holdout.tsv"])
+@pytest.mark.parametrize(
+    "name", ["matcher_queries.tsv", "matcher_dev.tsv", "matcher_dev2.tsv", "matcher_holdout.tsv"]
+)
 def test_accuracy_on_labelled_queries(matcher: Matcher, name: str) -> None:
     queries = read_queries(name)
     result = evaluate(matcher, queries)
@@ -74,6 +87,14 @@ def test_every_library_guide_is_labelled_in_the_query_file(full_library: Library
         ("trung tâm hành chính công ở đâu", "lien-he-trung-tam"),
         ("thứ 7 có làm việc không", "lien-he-trung-tam"),
         ("tôi ở xã cũ Bình Phú thì giờ làm thủ tục ở đâu", "trung-tam-sau-sap-nhap"),
+        # How someone addresses the bot, or a spelling variant, does not weaken the answer.
+        ("chau hoi cach tai vneid gium", "vneid-cai-dat"),
+        ("e muon xin li lich tu phap", "tthc-ly-lich-tu-phap"),
+        # Syllables run together on a phone keyboard.
+        ("dangky khaisinh cho con", "tthc-khai-sinh"),
+        ("quenmatkhau vneid", "vneid-quen-passcode"),
+        # "hướng dẫn" asks about the subject that follows; it is not in-person help.
+        ("hướng dẫn cài vneid", "vneid-cai-dat"),
     ],
 )
 def test_plain_questions_get_a_confident_answer(
@@ -82,6 +103,13 @@ def test_plain_questions_get_a_confident_answer(
     result = matcher.match(question)
     assert result.outcome == "answer", result
     assert result.matches[0].guide.id == guide_id
+
+
+def test_asking_what_something_is_finds_its_guide(matcher: Matcher) -> None:
+    # "là gì" belongs to a keyword of the portal's guide; it must not make "vneid" unknown.
+    result = matcher.match("vneid la gi")
+    assert result.outcome != "unknown"
+    assert result.matches[0].guide.id.startswith("vneid-")
 
 
 @pytest.mark.parametrize(
@@ -93,7 +121,21 @@ def test_plain_questions_get_a_confident_answer(
         "",
         "🙂",
         "mua điện thoại trả góp",
+        # Another app's account is not a VNeID account.
+        "zalo bi khoa mo lai the nao",
+        "xin viec lam cong nhan o khu cong nghiep",
     ],
 )
 def test_off_topic_questions_are_unknown(matcher: Matcher, question: str) -> None:
     assert matcher.match(question).outcome == "unknown"
+
+
+def test_a_not_covered_subject_inside_a_vneid_question_still_finds_the_guide(
+    matcher: Matcher,
+) -> None:
+    # "hộ chiếu" has no guide, but putting papers into VNeID has one: "vneid" names it.
+    result = matcher.match("dua so ho chieu vao vneid")
+    assert result.outcome != "unknown"
+    assert result.matches[0].guide.id == "vneid-tich-hop-giay-to"
+    # Without the anchor, the subject without a guide is still "unknown".
+    assert matcher.match("lam ho chieu o dau").outcome == "unknown"
