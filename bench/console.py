@@ -18,7 +18,6 @@ process, and measures from this one:
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import os
 import random
@@ -30,11 +29,13 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from statistics import mean
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
+import psutil  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from bench import console_campaign  # noqa: E402
@@ -56,6 +57,10 @@ RATE = 50  # citizen messages per second
 QUESTIONS = ["cai vneid the nao", "nộp hồ sơ trực tuyến", "menu", "quên mật khẩu vneid",
              "thanh toán lệ phí", "con bò nhà tôi bị lạc", "1", "tiếp"]  # fmt: skip
 CHUNK = 5000
+# Share of a core busy during the rounds, without (False) and with (True) consoles open.
+SERVER_CPU: dict[bool, list[float]] = {False: [], True: []}
+CONSOLES_CPU: list[float] = []
+MARKER = re.compile(rb"bench-(\d+)")
 REFUSED: list[int] = []  # statuses of citizens' messages the server did not answer
 
 
@@ -179,14 +184,15 @@ class Inbox:
         self.seen: dict[str, float] = {}
 
     async def run(self) -> None:
-        """As the page does: each event carries the list (the page puts it in place)."""
+        """Each event carries the list (the page puts it in place); the markers are read from
+        the raw line, as decoding 20 copies of the list would take this machine's CPU from the
+        server being measured."""
         async with self.http.get(f"{self.base}/staff/events") as stream:
             async for line in stream.content:
                 if line.startswith(b"data:"):
-                    html = json.loads(line[5:])["html"]
                     at = time.time()
-                    for marker in re.findall(r"bench-(\d+)", html):
-                        self.seen.setdefault(marker, at)
+                    for marker in MARKER.findall(line):
+                        self.seen.setdefault(marker.decode(), at)
 
 
 def run_consoles(base: str, connection) -> None:
@@ -209,8 +215,13 @@ def run_consoles(base: str, connection) -> None:
     asyncio.run(main())
 
 
+def cpu_seconds(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
 async def load_round(
-    base: str, seconds: float, latencies: list[float], consoles: bool
+    base: str, seconds: float, latencies: list[float], consoles: bool, server_pid: int
 ) -> list[float]:
     """Citizens at RATE/s and a hand-off a second, with or without the consoles open; returns
     how long each hand-off took to show in each open inbox."""
@@ -234,11 +245,18 @@ async def load_round(
                     raise SystemExit(f"a hand-off was refused by /api/chat: {r.status}")
         asked[marker] = time.time()  # the hand-off is committed now
 
+    server_before = cpu_seconds(server_pid)
+    consoles_before = cpu_seconds(process.pid) if consoles else 0.0
+    started = time.perf_counter()
     load = asyncio.create_task(citizens(base, seconds, latencies))
     for _ in range(int(seconds)):
         await ask()
         await asyncio.sleep(1)
     await load
+    wall = time.perf_counter() - started
+    SERVER_CPU[consoles].append((cpu_seconds(server_pid) - server_before) / wall)
+    if consoles:
+        CONSOLES_CPU.append((cpu_seconds(process.pid) - consoles_before) / wall)
     await http.close()
     if not consoles:
         return []
@@ -316,8 +334,8 @@ async def main() -> None:
         busy: list[float] = []
         delays: list[float] = []
         for _ in range(args.rounds):
-            await load_round(base, args.seconds, alone, consoles=False)
-            delays += await load_round(base, args.seconds, busy, consoles=True)
+            await load_round(base, args.seconds, alone, False, server.pid)
+            delays += await load_round(base, args.seconds, busy, True, server.pid)
         print(f"\n2. citizens ({RATE}/s, a hand-off a second), no console open, "
               f"{args.rounds} x {args.seconds:.0f} s: "
               f"p50 {pct(alone, .5):.1f} ms, p99 {pct(alone, .99):.1f} ms")  # fmt: skip
@@ -329,6 +347,10 @@ async def main() -> None:
         worse = pct(busy, .99) / pct(alone, .99) - 1 if alone else 0
         print(f"   citizens: p50 {pct(busy, .5):.1f} ms, p99 {pct(busy, .99):.1f} ms "
               f"({worse:+.0%} at p99; target <= +20%)")  # fmt: skip
+        print(f"   CPU, share of a core: the server {mean(SERVER_CPU[False]):.0%} without "
+              f"consoles, {mean(SERVER_CPU[True]):.0%} with them; the {CONSOLES} consoles' "
+              f"process {mean(CONSOLES_CPU):.0%} (all on this machine's 2 cores, with the "
+              "citizens' load generator)")  # fmt: skip
         if REFUSED:
             print(f"   refused citizens' messages (not in the figures): {len(REFUSED)}, "
                   f"statuses {sorted(set(REFUSED))}")  # fmt: skip
