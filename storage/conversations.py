@@ -16,15 +16,19 @@ from storage.models import (
     MessageEvent,
     SupportSession,
 )
+from storage.models.conversation import DISPLAY_NAME_CHARS
 
 MAX_LOGGED_TEXT = 2000
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # when a new conversation was last active
 
 
 async def touch_contact(
-    session: AsyncSession, channel: str, chat_id: str, now: datetime, referral: str | None
-) -> None:
-    """Create the contact or mark it seen; the first referral is the one that brought them."""
+    session: AsyncSession, channel: str, chat_id: str, now: datetime, referral: str | None,
+    name: str | None = None,
+) -> None:  # fmt: skip
+    """Create the contact or mark it seen; the first referral is the one that brought them.
+    A name the platform gave replaces the one kept (people rename themselves); no name keeps it."""
+    name = " ".join(name.split())[:DISPLAY_NAME_CHARS] if name else None
     statement = upsert_insert(dialect_of(session), Contact).values(
         channel=channel,
         chat_id=chat_id,
@@ -32,12 +36,13 @@ async def touch_contact(
         last_seen=now,
         referral=referral,
         unreachable=False,
+        display_name=name or None,
     )
+    seen: dict[str, Any] = {"last_seen": now, "unreachable": False}
+    if name:
+        seen["display_name"] = name
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["channel", "chat_id"],
-            set_={"last_seen": now, "unreachable": False},
-        )
+        statement.on_conflict_do_update(index_elements=["channel", "chat_id"], set_=seen)
     )
     if referral:
         await session.execute(
