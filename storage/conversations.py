@@ -53,6 +53,26 @@ async def touch_contact(
         )
 
 
+async def contact_needs_name(session: AsyncSession, channel: str, chat_id: str) -> bool:
+    """Whether the contact exists (was not erased meanwhile) and has no name yet."""
+    found = await session.execute(
+        select(Contact.id).where(
+            Contact.channel == channel, Contact.chat_id == chat_id, Contact.display_name.is_(None)
+        )
+    )
+    return found.first() is not None
+
+
+async def name_contact(session: AsyncSession, channel: str, chat_id: str, name: str) -> None:
+    """Keep a name learnt after the turn (Messenger's profile); one already kept stays."""
+    await session.execute(
+        update(Contact)
+        .where(Contact.channel == channel, Contact.chat_id == chat_id)
+        .where(Contact.display_name.is_(None))
+        .values(display_name=" ".join(name.split())[:DISPLAY_NAME_CHARS])
+    )
+
+
 async def get_contact(session: AsyncSession, channel: str, chat_id: str) -> Contact | None:
     result = await session.execute(
         select(Contact).where(Contact.channel == channel, Contact.chat_id == chat_id)

@@ -8,12 +8,13 @@ import pytest
 from sqlmodel import select
 
 from bot.app import create_app
+from bot.channels.messenger import MESSENGER
 from bot.engine import Engine
 from bot.settings import Settings
 from storage.conversations import touch_contact
 from storage.db import Database
 from storage.models import Contact, Handoff
-from tests import test_zalo_bot
+from tests import test_messenger, test_zalo_bot
 from tests.conftest import Chat
 from tests.console_helpers import (
     SECRET,
@@ -23,12 +24,16 @@ from tests.console_helpers import (
     read_event,
     telegram_settings,
 )
+from tests.fake_meta import FakeMeta
 from tests.fake_telegram import FakeTelegram, Updates
 from tests.fake_zalo import FakeZalo, bot_update
 from tests.test_console_inbox import shows_within
+from tests.test_messenger import PSID, Citizen
 from tests.test_zalo_bot import CHAT, Person
 
-zalo = test_zalo_bot.zalo  # the fake Bot Platform, as the channel's own tests set it up
+# The fakes as those channels' own tests set them up (their environment variables).
+zalo = test_zalo_bot.zalo
+meta = test_messenger.meta
 
 
 @pytest.fixture
@@ -114,7 +119,7 @@ async def test_a_telegram_name_shows_in_the_inbox_thread_and_record(
     contact = await contact_of(engine, "telegram", "5550801")
     assert contact is not None and contact.display_name == "Nguyễn Văn An"
     record = await (await client.get(f"/staff/contacts/{contact.id}")).text()
-    assert f"Người dân #{contact.id} · <span class=\"citizen-name\">Nguyễn Văn An</span>" in record
+    assert f'Người dân #{contact.id} · <span class="citizen-name">Nguyễn Văn An</span>' in record
 
     # Erased from the console: the name goes with the contact.
     token = await page_csrf(client, f"/staff/contacts/{contact.id}")
@@ -178,6 +183,35 @@ async def test_a_zalo_bot_display_name_shows_in_the_inbox_and_record(
     assert contact is not None and contact.display_name == "Trần Thị Bình"
     record = await (await client.get(f"/staff/contacts/{contact.id}")).text()
     assert '<span class="citizen-name">Trần Thị Bình</span>' in record
+
+
+async def test_a_messenger_name_is_asked_once_after_the_reply_and_shown(
+    aiohttp_client, engine: Engine, meta: FakeMeta
+) -> None:
+    client = await aiohttp_client(create_app(Settings(database_url=engine.database.url), engine))
+    await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
+    await login(client, "lan")
+    meta.people[PSID] = {"first_name": "Phạm Minh", "last_name": "Tuấn"}
+    citizen, lookups = Citizen(client, meta), client.app[MESSENGER].names
+
+    assert "cán bộ" in "\n".join(c.text for c in await citizen.say("gặp cán bộ"))
+    await lookups.wait()
+    await citizen.say("Tôi muốn hỏi về giấy khai sinh")
+    await lookups.wait()
+    assert meta.lookups == [PSID]  # once for the new contact, not at every message
+    inbox = await (await client.get("/staff/inbox")).text()
+    assert '<b class="citizen-name">Phạm Minh Tuấn</b>' in inbox and "Messenger" in inbox
+
+    # A person Meta gives no profile for stays without a name; the bot answers them all the same.
+    other = Citizen(client, meta, "13579086420")
+    other.events = citizen.events  # its message ids go on from the first citizen's
+    assert await other.say("xin chào")
+    await lookups.wait()
+    assert await other.say("giờ làm việc")
+    await lookups.wait()
+    assert meta.lookups == [PSID, "13579086420"]
+    contact = await contact_of(engine, "messenger", "13579086420")
+    assert contact is not None and contact.display_name is None
 
 
 async def test_xoadulieu_erases_the_name(engine: Engine) -> None:
