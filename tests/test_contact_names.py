@@ -17,7 +17,7 @@ from storage.models import Contact, Handoff
 from tests import test_messenger, test_zalo_bot
 from tests.conftest import Chat
 from tests.console_helpers import (
-    SECRET,
+    TelegramCitizen,
     add_account,
     login,
     page_csrf,
@@ -25,7 +25,7 @@ from tests.console_helpers import (
     telegram_settings,
 )
 from tests.fake_meta import FakeMeta
-from tests.fake_telegram import FakeTelegram, Updates
+from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo, bot_update
 from tests.test_console_inbox import shows_within
 from tests.test_messenger import PSID, Citizen
@@ -49,26 +49,6 @@ async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram):
     await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
     await login(client, "lan")
     return client
-
-
-class NamedTelegramCitizen:
-    """A person on the fake Telegram whose account carries a first and a last name."""
-
-    def __init__(self, client, chat_id: int, first_name: str, last_name: str | None = None):
-        self.client, self.chat_id = client, chat_id
-        self.first_name, self.last_name = first_name, last_name
-        self.updates = Updates()
-
-    async def say(self, text: str) -> None:
-        update = self.updates.private(self.chat_id, text)
-        sender = update["message"]["from"]
-        sender["first_name"] = self.first_name
-        if self.last_name:
-            sender["last_name"] = self.last_name
-        response = await self.client.post(
-            "/webhook/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
-        )
-        assert response.status == 200
 
 
 async def contact_of(engine: Engine, channel: str, chat_id: str) -> Contact | None:
@@ -103,7 +83,7 @@ async def test_a_telegram_name_shows_in_the_inbox_thread_and_record(
 ) -> None:
     events = await client.get("/staff/events")
     assert (await read_event(events))[0] == "inbox"
-    citizen = NamedTelegramCitizen(client, 5550801, "Nguyễn Văn", "An")
+    citizen = TelegramCitizen(client, telegram, 5550801, "Nguyễn Văn", "An")
     await citizen.say("gặp cán bộ")
     await citizen.say("Cho tôi hỏi làm căn cước cho con")
     # The live list every open inbox receives names the citizen.
@@ -137,7 +117,7 @@ async def test_a_telegram_name_shows_in_the_inbox_thread_and_record(
 async def test_a_name_with_markup_is_shown_as_text_and_no_name_as_before(
     client, engine: Engine, telegram: FakeTelegram
 ) -> None:
-    marked = NamedTelegramCitizen(client, 5550802, "<b>x</b>")
+    marked = TelegramCitizen(client, telegram, 5550802, "<b>x</b>")
     await marked.say("gặp cán bộ")
     await marked.say("Câu hỏi thứ nhất về hộ khẩu")
     inbox = await (await client.get("/staff/inbox")).text()
