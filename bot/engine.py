@@ -213,7 +213,9 @@ class Engine:
             state.updated_at = now
             # A group chat (user_id says who spoke in it) is not a person: no contact, no campaigns.
             if incoming.user_id is None and (turn.referral or not seen_recently):
-                await touch_contact(session, incoming.channel, incoming.chat_id, now, turn.referral)
+                await touch_contact(
+                    session, incoming.channel, incoming.chat_id, now, turn.referral, incoming.name
+                )
             await save_conversation(session, state)
             await self._log(session, turn, replies)
             if incoming.message_id:

@@ -49,6 +49,8 @@ class Incoming:
     user_id: str | None = None  # the person, when chat_id is a group (the staff room)
     reply_to: str | None = None  # platform id of the message this one answers, if any
     message_id: str | None = None  # the client's own id: a retry of it is answered once
+    # The display name the platform gave, if it gave one: personal data, so out of repr (logs).
+    name: str | None = field(default=None, repr=False)
     timestamp: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -16,15 +16,19 @@ from storage.models import (
     MessageEvent,
     SupportSession,
 )
+from storage.models.conversation import DISPLAY_NAME_CHARS
 
 MAX_LOGGED_TEXT = 2000
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)  # when a new conversation was last active
 
 
 async def touch_contact(
-    session: AsyncSession, channel: str, chat_id: str, now: datetime, referral: str | None
-) -> None:
-    """Create the contact or mark it seen; the first referral is the one that brought them."""
+    session: AsyncSession, channel: str, chat_id: str, now: datetime, referral: str | None,
+    name: str | None = None,
+) -> None:  # fmt: skip
+    """Create the contact or mark it seen; the first referral is the one that brought them.
+    A name the platform gave replaces the one kept (people rename themselves); no name keeps it."""
+    name = " ".join(name.split())[:DISPLAY_NAME_CHARS] if name else None
     statement = upsert_insert(dialect_of(session), Contact).values(
         channel=channel,
         chat_id=chat_id,
@@ -32,12 +36,13 @@ async def touch_contact(
         last_seen=now,
         referral=referral,
         unreachable=False,
+        display_name=name or None,
     )
+    seen: dict[str, Any] = {"last_seen": now, "unreachable": False}
+    if name:
+        seen["display_name"] = name
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["channel", "chat_id"],
-            set_={"last_seen": now, "unreachable": False},
-        )
+        statement.on_conflict_do_update(index_elements=["channel", "chat_id"], set_=seen)
     )
     if referral:
         await session.execute(
@@ -46,6 +51,26 @@ async def touch_contact(
             .where(Contact.referral.is_(None))
             .values(referral=referral)
         )
+
+
+async def contact_needs_name(session: AsyncSession, channel: str, chat_id: str) -> bool:
+    """Whether the contact exists (was not erased meanwhile) and has no name yet."""
+    found = await session.execute(
+        select(Contact.id).where(
+            Contact.channel == channel, Contact.chat_id == chat_id, Contact.display_name.is_(None)
+        )
+    )
+    return found.first() is not None
+
+
+async def name_contact(session: AsyncSession, channel: str, chat_id: str, name: str) -> None:
+    """Keep a name learnt after the turn (Messenger's profile); one already kept stays."""
+    await session.execute(
+        update(Contact)
+        .where(Contact.channel == channel, Contact.chat_id == chat_id)
+        .where(Contact.display_name.is_(None))
+        .values(display_name=" ".join(name.split())[:DISPLAY_NAME_CHARS])
+    )
 
 
 async def get_contact(session: AsyncSession, channel: str, chat_id: str) -> Contact | None:

@@ -30,6 +30,7 @@ class InboxItem:
     tags: list[str]
     claimed_by: str | None  # the staff member's name
     claimed_by_account: int | None
+    display_name: str | None = None  # the citizen's name, when their platform gave it
 
 
 async def open_items(session: AsyncSession, handoff_id: int | None = None) -> list[InboxItem]:
@@ -42,6 +43,7 @@ async def open_items(session: AsyncSession, handoff_id: int | None = None) -> li
             Subscription.tags,
             StaffMember.name,
             HandoffClaim.account_id,
+            Contact.display_name,
         )
         .outerjoin(
             Contact, (Contact.channel == Handoff.channel) & (Contact.chat_id == Handoff.chat_id)
@@ -58,8 +60,8 @@ async def open_items(session: AsyncSession, handoff_id: int | None = None) -> li
         query = query.where(Handoff.id == handoff_id)
     rows = await session.execute(query)
     return [
-        InboxItem(handoff, contact_id, last_seen, list(tags or []), name, account)
-        for handoff, contact_id, last_seen, tags, name, account in rows.all()
+        InboxItem(handoff, contact_id, last_seen, list(tags or []), name, account, display_name)
+        for handoff, contact_id, last_seen, tags, name, account, display_name in rows.all()
     ]
 
 

@@ -62,17 +62,26 @@ def telegram_settings(database_url: str, telegram, **extra: object):
 class TelegramCitizen:
     """A person writing to the bot on the fake Telegram, through the app's webhook."""
 
-    def __init__(self, client: TestClient, telegram, chat_id: int = 5550777):
+    def __init__(
+        self, client: TestClient, telegram, chat_id: int = 5550777, first_name: str = "Lan",
+        last_name: str | None = None,
+    ):  # fmt: skip
         from tests.fake_telegram import Updates
 
         self.client, self.telegram, self.chat_id = client, telegram, chat_id
+        self.first_name, self.last_name = first_name, last_name  # their Telegram account's
         self.updates = Updates()
 
     async def say(self, text: str) -> list[str]:
         before = len(self.telegram.sent_to(self.chat_id))
+        update = self.updates.private(self.chat_id, text)
+        sender = update["message"]["from"]
+        sender["first_name"] = self.first_name
+        if self.last_name:
+            sender["last_name"] = self.last_name
         response = await self.client.post(
             "/webhook/telegram",
-            json=self.updates.private(self.chat_id, text),
+            json=update,
             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
         )
         assert response.status == 200

@@ -60,6 +60,9 @@ class FakeMeta:
         self.page_token = page_token
         self.calls: list[Call] = []
         self.profile: dict[str, Any] = {}
+        # The User Profile API: a PSID's first and last name, and each lookup (its PSID).
+        self.people: dict[str, dict[str, str]] = {}
+        self.lookups: list[str] = []
         self.delay = 0.0  # seconds every Send API answer waits (a platform that times out)
         # A platform down for a while: every message (not typing) answered with this HTTP status,
         # or delivered but answered only after `slow_sends` seconds.
@@ -76,6 +79,7 @@ class FakeMeta:
         app.router.add_post("/me/messages", self._messages)
         app.router.add_post("/me/messenger_profile", self._profile)
         app.router.add_get("/me", self._me)
+        app.router.add_get("/{psid}", self._person)  # after /me: routes match in this order
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -188,6 +192,19 @@ class FakeMeta:
         if refused is not None:
             return refused
         return web.json_response({"id": PAGE_ID, "name": "Trung tâm PVHCC xã Hòa An"})
+
+    async def _person(self, request: web.Request) -> web.Response:
+        refused = self._token_error(request)
+        if refused is not None:
+            return refused
+        psid = request.match_info["psid"]
+        self.lookups.append(psid)
+        if psid not in self.people:
+            # What Meta answers for a person who does not allow it (or a page without the right).
+            return self._error(100, 2018218, "Unsupported get request.")
+        fields = request.query.get("fields", "").split(",")
+        person = self.people[psid]
+        return web.json_response({"id": psid, **{k: v for k, v in person.items() if k in fields}})
 
 
 class MessengerEvents:

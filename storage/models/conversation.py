@@ -8,6 +8,8 @@ from sqlmodel import Field, SQLModel
 
 from storage.models.base import UTCDateTime, when
 
+DISPLAY_NAME_CHARS = 100
+
 
 class Contact(SQLModel, table=True):
     """Somebody who has talked to the bot on one channel."""
@@ -21,6 +23,9 @@ class Contact(SQLModel, table=True):
     last_seen: datetime = when()
     referral: str | None = Field(default=None, max_length=64)
     unreachable: bool = False
+    # The name the platform showed for them (Telegram, Zalo Bot, Messenger), for the console;
+    # personal data: erased with the contact, never logged.
+    display_name: str | None = Field(default=None, max_length=DISPLAY_NAME_CHARS)
 
 
 class Conversation(SQLModel, table=True):

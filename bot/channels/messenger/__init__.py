@@ -3,7 +3,8 @@
 GET /webhook/messenger answers Meta's verification; POST checks the signature, stores each event
 in the crash-safe inbox, answers 200, and a worker turns it into a reply through the Send API.
 The parts: settings.py, events.py (webhook -> Incoming), render.py (Reply -> messages),
-sender.py (Send API and its errors), profile.py (`troly messenger setup`, `doctor`).
+sender.py (Send API and its errors), profile.py (`troly messenger setup`, `doctor`),
+names.py (the citizen's name from the User Profile API, for the console).
 """
 
 import hmac
@@ -19,6 +20,7 @@ from aiohttp import web
 from bot.channels.base import Channel, Limits, ShareLink, Shown
 from bot.channels.inbox import Inbox
 from bot.channels.messenger.events import CHANNEL, events, signature_ok, to_incoming, to_read
+from bot.channels.messenger.names import NameLookup
 from bot.channels.messenger.render import MAX_QUICK_REPLIES, MAX_TEXT, MAX_TITLE
 from bot.channels.messenger.sender import MessengerSender
 from bot.channels.messenger.settings import MessengerSettings, messenger_settings
@@ -47,6 +49,7 @@ class MessengerChannel:
         self.outbox = outbox  # replies Meta refuses for a moment are kept there
         self.sender = MessengerSender(settings, RetryPolicy(), messaging_type="RESPONSE")
         self.inbox = Inbox(engine.database, CHANNEL, self.process)
+        self.names = NameLookup(settings, engine.database)  # for the console's inbox
 
     async def process(self, body: str) -> None:
         event = json.loads(body)
@@ -59,6 +62,7 @@ class MessengerChannel:
         # A database that is down raises: the inbox keeps the event and tries again later.
         replies = await self.engine.handle(incoming, keep_if_unavailable=True)
         await self.outbox.answer(self.sender, incoming.chat_id, replies)
+        self.names.after_reply(incoming.chat_id)
 
 
 MESSENGER = web.AppKey("messenger_channel", MessengerChannel)
@@ -109,6 +113,7 @@ def setup(app: web.Application) -> None:
         await channel.inbox.start()
         yield
         await channel.inbox.stop()
+        await channel.names.stop()
         await channel.sender.close()
 
     app.cleanup_ctx.append(run_with_app)

@@ -1,6 +1,6 @@
 """Telegram updates as Incoming: what a person did, or None for updates the bot ignores."""
 
-from telegram import Chat, Message, MessageEntity, Update
+from telegram import Chat, Message, MessageEntity, Update, User
 
 from bot.messages import Incoming
 
@@ -44,7 +44,10 @@ def to_incoming(update: Update, bot_username: str, staff_chat_id: int | None) ->
         return None
     chat = message.chat
     if chat.type == Chat.PRIVATE:
-        return _from_text(message, _text(message, bot_username, addressed_only=False))
+        return _from_text(
+            message, _text(message, bot_username, addressed_only=False),
+            name=_name(message.from_user),
+        )  # fmt: skip
     if chat.type not in GROUPS:
         return None
     if staff_chat_id is not None and chat.id == staff_chat_id:
@@ -109,5 +112,11 @@ def _pressed(update: Update, staff_chat_id: int | None) -> Incoming | None:
     if query is None or query.message is None or not query.data:
         return None  # inline-mode messages and games: TroLy sends neither
     chat = query.message.chat
-    user_id = str(query.from_user.id) if chat.type in GROUPS else None
-    return Incoming(CHANNEL, str(chat.id), action=query.data, user_id=user_id)
+    if chat.type in GROUPS:
+        return Incoming(CHANNEL, str(chat.id), action=query.data, user_id=str(query.from_user.id))
+    return Incoming(CHANNEL, str(chat.id), action=query.data, name=_name(query.from_user))
+
+
+def _name(user: User) -> str | None:
+    """The person's name as Telegram shows it; only a private chat's contact is that person."""
+    return " ".join(filter(None, (user.first_name, user.last_name))) or None

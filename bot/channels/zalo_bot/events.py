@@ -42,7 +42,11 @@ def parse_update(update: dict[str, Any]) -> Update:
     if not chat_id:
         return Update(name, chat_id, event_id)
     when = _when(message.get("date"))
-    base = {"channel": CHANNEL, "chat_id": chat_id, "timestamp": when}
+    # The sender's name as Zalo shows it ("display_name" in the Bot Platform's updates); a
+    # group's contact is the group, not whoever spoke in it.
+    shown = None if (chat or {}).get("chat_type") == "GROUP" else (sender or {}).get("display_name")
+    base = {"channel": CHANNEL, "chat_id": chat_id, "timestamp": when,
+            "name": str(shown or "").strip() or None}  # fmt: skip
     if name == "message.text.received":
         return Update(
             name, chat_id, event_id, Incoming(**base, text=str(message.get("text") or ""))
