@@ -16,10 +16,10 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
     # one word, long stories) and out-of-scope subjects next to the guides'.
     "matcher_dev.tsv": (0.93, 0.95, 0.01),
     # Written before its author read the guides' sample questions, labelled from ids and titles:
-    # rural phone typing, a third out of scope. Its four confident wrong answers are neighbours
-    # whose labels are arguable ("kích hoạt" vs "mức 2"; the portal's address, which the fake-site
-    # guide also gives), hence the looser last floor.
-    "matcher_dev2.tsv": (0.95, 0.95, 0.02),
+    # rural phone typing, a third out of scope.
+    "matcher_dev2.tsv": (0.95, 0.95, 0.01),
+    # The same way, a third time: every subject a commune centre's bot covers, by a third author.
+    "matcher_dev3.tsv": (0.95, 0.95, 0.01),
     "matcher_holdout.tsv": (0.90, 0.87, 0.01),
 }
 
@@ -41,6 +41,8 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
         ("bhyt, otp!!", "bao hiem y te otp"),
         ("vn eid", "vneid"),
         ("ko nhớ mk vneid", "quen mat khau vneid"),
+        ("t7 trung tâm hcc có làm ko", "thu 7 trung tam hanh chinh cong co lam khong"),
+        ("phí bn", "phi bao nhieu"),
         ("ca\u0300i", "cai"),  # decomposed tone mark
         ("ｖｎｅｉｄ", "vneid"),  # full-width letters
         ("  \u200b  ", ""),
@@ -56,7 +58,14 @@ def matcher(full_library: Library) -> Matcher:
 
 
 @pytest.mark.parametrize(
-    "name", ["matcher_queries.tsv", "matcher_dev.tsv", "matcher_dev2.tsv", "matcher_holdout.tsv"]
+    "name",
+    [
+        "matcher_queries.tsv",
+        "matcher_dev.tsv",
+        "matcher_dev2.tsv",
+        "matcher_dev3.tsv",
+        "matcher_holdout.tsv",
+    ],
 )
 def test_accuracy_on_labelled_queries(matcher: Matcher, name: str) -> None:
     queries = read_queries(name)
@@ -95,6 +104,10 @@ def test_every_library_guide_is_labelled_in_the_query_file(full_library: Library
         ("quenmatkhau vneid", "vneid-quen-passcode"),
         # "hướng dẫn" asks about the subject that follows; it is not in-person help.
         ("hướng dẫn cài vneid", "vneid-cai-dat"),
+        # Neighbours: the post office owns the post; paid but still shown unpaid is a payment
+        # problem, not how to pay.
+        ("bưu điện có giao giấy tờ tận nhà không", "dvc-buu-chinh-cong-ich"),
+        ("trả tiền rồi mà hồ sơ vẫn chờ thanh toán", "thanh-toan-su-co"),
     ],
 )
 def test_plain_questions_get_a_confident_answer(
@@ -110,6 +123,15 @@ def test_asking_what_something_is_finds_its_guide(matcher: Matcher) -> None:
     result = matcher.match("vneid la gi")
     assert result.outcome != "unknown"
     assert result.matches[0].guide.id.startswith("vneid-")
+
+
+def test_the_portals_own_address_ranks_the_portal_before_the_fake_site_guide(
+    matcher: Matcher,
+) -> None:
+    # The fake-site guide quotes the real address too; asked what it is, the portal comes first.
+    result = matcher.match("dichvucong.gov.vn là trang gì")
+    assert result.outcome != "unknown"
+    assert result.matches[0].guide.id == "dvc-gioi-thieu"
 
 
 @pytest.mark.parametrize(
