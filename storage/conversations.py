@@ -64,7 +64,7 @@ async def contact_needs_name(session: AsyncSession, channel: str, chat_id: str) 
 
 
 async def name_contact(session: AsyncSession, channel: str, chat_id: str, name: str) -> None:
-    """Keep a name learnt after the turn (Messenger's profile); one already kept stays."""
+    """Keep a name learnt after the turn (a platform's profile look-up); one already kept stays."""
     await session.execute(
         update(Contact)
         .where(Contact.channel == channel, Contact.chat_id == chat_id)

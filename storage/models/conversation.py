@@ -23,7 +23,7 @@ class Contact(SQLModel, table=True):
     last_seen: datetime = when()
     referral: str | None = Field(default=None, max_length=64)
     unreachable: bool = False
-    # The name the platform showed for them (Telegram, Zalo Bot, Messenger), for the console;
+    # The name the platform showed for them, where it gives one, for the console;
     # personal data: erased with the contact, never logged.
     display_name: str | None = Field(default=None, max_length=DISPLAY_NAME_CHARS)
 
