@@ -1,13 +1,20 @@
-"""Helpers of the console tests: accounts straight into the database, a logged-in client."""
+"""Helpers of the console tests: accounts straight into the database, a logged-in client, and
+the console of a centre on the fake Telegram."""
 
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 
+from bot.app import create_app
 from bot.console.security import hash_password
+from bot.engine import Engine
 from storage.accounts import create_account
 from storage.db import Database
+from tests.fake_telegram import FakeTelegram
 
 PASSWORD = "mat-khau-dai-1"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -104,3 +111,20 @@ async def read_event(response, timeout: float = 5.0) -> tuple[str, str]:
             data = line[6:]
         elif line == "" and data:
             return name, data
+
+
+# One centre's console on the fake Telegram, without a staff group (it answers from the browser
+# only), logged in as an admin. Test modules take them with `telegram, client = ...`.
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, engine: Engine, telegram: FakeTelegram) -> TestClient:
+    app = create_app(telegram_settings(engine.database.url, telegram), engine)
+    client = await aiohttp_client(app)
+    await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
+    await login(client, "lan")
+    return client

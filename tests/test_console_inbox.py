@@ -16,6 +16,7 @@ from bot.app import create_app
 from bot.engine import Engine
 from bot.settings import Settings
 from storage.models import AuditEvent, Contact, Conversation, Handoff, Subscription
+from tests import console_helpers
 from tests.console_helpers import (
     SECRET,
     TelegramCitizen,
@@ -30,20 +31,7 @@ from tests.fake_telegram import Failure, FakeTelegram
 QUESTION = "Tôi 70 tuổi, không có điện thoại thông minh thì làm căn cước sao?"
 
 
-@pytest.fixture
-async def telegram() -> FakeTelegram:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram):
-    # No staff group: a centre that answers from the browser only.
-    app = create_app(telegram_settings(engine.database.url, telegram), engine)
-    client = await aiohttp_client(app)
-    await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
-    await login(client, "lan")
-    return client
+telegram, client = console_helpers.telegram, console_helpers.client
 
 
 async def handoff_ids(engine: Engine) -> list[int]:

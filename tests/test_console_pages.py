@@ -4,10 +4,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlmodel import select
 
-from bot.app import create_app
 from bot.engine import Engine
 from storage.models import (
     AuditEvent,
@@ -21,29 +19,15 @@ from storage.models import (
     WebChatMessage,
 )
 from storage.tickets import create_ticket
+from tests import console_helpers
 from tests.console_helpers import (
     TelegramCitizen,
     add_account,
     login,
     page_csrf,
-    telegram_settings,
 )
-from tests.fake_telegram import FakeTelegram
 
-
-@pytest.fixture
-async def telegram() -> FakeTelegram:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram):
-    app = create_app(telegram_settings(engine.database.url, telegram), engine)
-    client = await aiohttp_client(app)
-    await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
-    await login(client, "lan")
-    return client
+telegram, client = console_helpers.telegram, console_helpers.client
 
 
 async def new_ticket(engine: Engine, chat_id: str, due: date, content: str) -> str:

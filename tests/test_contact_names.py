@@ -4,7 +4,6 @@ the citizen record, and goes when the person is erased."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot.app import create_app
@@ -14,7 +13,7 @@ from bot.settings import Settings
 from storage.conversations import touch_contact
 from storage.db import Database
 from storage.models import Contact, Handoff
-from tests import test_messenger, test_zalo_bot
+from tests import console_helpers, test_messenger, test_zalo_bot
 from tests.conftest import Chat
 from tests.console_helpers import (
     TelegramCitizen,
@@ -22,7 +21,6 @@ from tests.console_helpers import (
     login,
     page_csrf,
     read_event,
-    telegram_settings,
 )
 from tests.fake_meta import FakeMeta
 from tests.fake_telegram import FakeTelegram
@@ -36,19 +34,7 @@ zalo = test_zalo_bot.zalo
 meta = test_messenger.meta
 
 
-@pytest.fixture
-async def telegram() -> FakeTelegram:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def client(aiohttp_client, engine: Engine, telegram: FakeTelegram):
-    app = create_app(telegram_settings(engine.database.url, telegram), engine)
-    client = await aiohttp_client(app)
-    await add_account(engine.database, "lan", "admin", "Trần Thị Lan")
-    await login(client, "lan")
-    return client
+telegram, client = console_helpers.telegram, console_helpers.client
 
 
 async def contact_of(engine: Engine, channel: str, chat_id: str) -> Contact | None:
