@@ -99,12 +99,16 @@ class TelegramCitizen:
 
 
 async def read_event(response, timeout: float = 5.0) -> tuple[str, str]:
-    """The next server-sent event (name, data), skipping comments and retry lines."""
+    """The next server-sent event (name, data), skipping comments and retry lines; EOFError
+    when the stream ends, TimeoutError when it stays silent for `timeout` seconds."""
     import asyncio
 
     name, data = "message", ""
     while True:
-        line = (await asyncio.wait_for(response.content.readline(), timeout)).decode().rstrip("\n")
+        raw = await asyncio.wait_for(response.content.readline(), timeout)
+        if not raw:
+            raise EOFError("the stream ended")
+        line = raw.decode().rstrip("\n")
         if line.startswith("event: "):
             name = line[7:]
         elif line.startswith("data: "):

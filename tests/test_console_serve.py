@@ -16,32 +16,21 @@ from sqlmodel import select
 from storage.db import Database
 from storage.models import Handoff
 from tests.conftest import FIXTURE_LIBRARY, ROOT
-from tests.console_helpers import SECRET, add_account, csrf_in
+from tests.console_helpers import SECRET, add_account, csrf_in, read_event
+from tests.console_helpers import telegram as telegram  # the fixture, re-exported by name
 from tests.fake_telegram import FakeTelegram, Updates
 from tests.test_campaign_serve import TROLY, free_port, logged_in
-from tests.test_console_inbox import telegram as telegram  # the fixture, re-exported by name
 
 WORKERS = "2"
 
 
 async def next_event(stream: aiohttp.ClientResponse, deadline: float) -> tuple[str, str] | None:
-    """The next server-sent event (name, data), or None once the deadline (monotonic) passes."""
-    name, data = "message", ""
-    while (left := deadline - time.monotonic()) > 0:
-        try:
-            raw = await asyncio.wait_for(stream.content.readline(), left)
-        except TimeoutError:
-            return None
-        line = raw.decode().rstrip("\n")
-        if not raw:
-            return None  # the stream ended
-        if line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: "):
-            data = line[6:]
-        elif line == "" and data:
-            return name, data
-    return None
+    """The next server-sent event (name, data), or None once the deadline (monotonic) passes
+    or the stream ends."""
+    try:
+        return await read_event(stream, max(0.0, deadline - time.monotonic()))
+    except (TimeoutError, EOFError):
+        return None
 
 
 async def shows_within(stream: aiohttp.ClientResponse, marker: str, seconds: float) -> bool:
