@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Typed abbreviations and teencode, after tone marks are stripped.
 ABBREVIATIONS = {
@@ -142,6 +143,9 @@ def fold_spelling(text: str) -> str:
     return _FINAL_Y.sub(r"\1i", text)
 
 
+# A turn asks this of the same text several times (commands, navigation words, the matcher),
+# and people type the same few words ("tiếp", "menu") over and over.
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """Lower case, no tone marks, đ -> d, full-width and punctuation folded, short forms spelt."""
     plain = " " + _NON_WORD.sub(" ", _HELD_LETTER.sub(r"\1", strip_tones(text))).strip() + " "
