@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -14,7 +13,6 @@ from storage.models import (
     Subscription,
     SupportSession,
     Ticket,
-    WebChatMessage,
 )
 from storage.sessions import erase_person
 
@@ -64,8 +62,5 @@ async def record(session: AsyncSession, contact_id: int, contact_ref: str) -> Re
 
 
 async def erase(session: AsyncSession, contact: Contact, contact_ref: str) -> None:
-    """What /xoadulieu erases, plus the web chat's stored staff messages."""
-    channel, chat_id = contact.channel, contact.chat_id
-    await erase_person(session, channel, chat_id, contact_ref)
-    if channel == "web":
-        await session.execute(delete(WebChatMessage).where(WebChatMessage.chat_id == chat_id))
+    """What /xoadulieu erases."""
+    await erase_person(session, contact.channel, contact.chat_id, contact_ref)

@@ -16,7 +16,9 @@ from storage.models import (
     SessionGuide,
     SupportSession,
     Ticket,
+    WebChatMessage,
 )
+from storage.models.delivery import WEB_CHAT
 
 
 def new_session(
@@ -94,6 +96,8 @@ async def erase_person(session: AsyncSession, channel: str, chat_id: str, contac
     await session.execute(
         delete(Contact).where(Contact.channel == channel, Contact.chat_id == chat_id)
     )
+    if channel == WEB_CHAT:  # staff answers kept for the person's web-chat page
+        await session.execute(delete(WebChatMessage).where(WebChatMessage.chat_id == chat_id))
     await session.execute(
         update(Handoff)
         .where(Handoff.channel == channel, Handoff.chat_id == chat_id)

@@ -11,7 +11,7 @@ from bot.library import Library
 from bot.privacy import REDACTED, redact
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import MessageEvent, SupportSession, Ticket
+from storage.models import MessageEvent, SupportSession, Ticket, WebChatMessage
 from tests.conftest import Chat
 
 
@@ -120,6 +120,22 @@ async def test_erasing_leaves_no_row_that_names_the_person(
     assert sum(s.contact_ref is None for s in sessions) == 1
     assert {e.chat_id for e in events} == {"zalo-55002"}
     assert ticket.chat_id is None and ticket.reply_contact is None and ticket.content == "[***]"
+
+
+async def test_a_web_chat_person_who_erases_takes_the_staff_answers_too(
+    database: Database, fixture_library: Library
+) -> None:
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    engine = Engine(fixture_library, database, clock=lambda: now, settings=Settings())
+    person = Chat(engine, channel="web", chat_id="trang-web-4411")
+    await person.say("#11")
+    async with database.session() as session, session.begin():  # a staff answer for the page
+        session.add(WebChatMessage(chat_id="trang-web-4411", at=now,
+                                   payload={"text": "Chị mang CCCD ra nhé", "from": "staff"}))  # fmt: skip
+    await person.say("/xoadulieu")
+    await person.press("🗑️")
+    assert "Đã xoá dữ liệu" in person.text
+    assert await _rows_naming(database, "trang-web-4411") == []
 
 
 async def test_retention_deletes_old_message_text_but_keeps_the_counts(

@@ -37,6 +37,9 @@ class InboxEvent(SQLModel, table=True):
     processed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), index=True))
 
 
+WEB_CHAT = "web"  # the channel whose pages read WebChatMessage
+
+
 class WebChatMessage(SQLModel, table=True):
     """A message for a web-chat page that asked nothing: pushed live, shown again on reload."""
 
