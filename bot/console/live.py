@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.25
 KEEPALIVE_SECONDS = 15.0
+STOP_SECONDS = 5.0  # a poll stuck longer than this (a database gone) is cancelled
 QUEUE_SIZE = 100
 BATCH = 2000
 INBOX_HANDLERS = {"handoff", "staffroom", "console", "rating"}
@@ -43,6 +44,7 @@ class Hub:
         self._last_event = self._last_audit = self._last_handoff = self._last_web = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._stopping = False
         self._memo: dict[str, tuple[int, float, Any]] = {}
         self._memo_locks: dict[str, asyncio.Lock] = {}
 
@@ -59,9 +61,16 @@ class Hub:
         for queue in [*self._inbox, *(q for qs in self._web.values() for q in qs)]:
             _offer(queue, None)
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Let a poll in flight finish: cancelled mid-query, its answer would come back from
+            # the database's thread to an event loop that may be closed by then.
+            self._stopping = True
+            self._wake.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
 
     def poke(self) -> None:
         """A write of this worker: look now, and forget what the inbox looked like."""
@@ -103,7 +112,7 @@ class Hub:
                 del self._web[chat_id]
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.poll()
             except asyncio.CancelledError:
