@@ -42,7 +42,7 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     """A cursor whose statement, rows and counts come back from the thread together."""
 
-    __slots__ = ("_description", "_lastrowid", "_rowcount")
+    __slots__ = ("_arraysize", "_description", "_lastrowid", "_rowcount")
 
     def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection):
         self._adapt_connection = adapt_connection
@@ -52,6 +52,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows = collections.deque()
         self._description: Any = None
         self._rowcount, self._lastrowid = -1, None
+        self._arraysize = 1  # what fetchmany() without a size takes, as in sqlite3
 
     @property
     def description(self) -> Any:
@@ -64,6 +65,14 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     @property
     def lastrowid(self) -> Any:
         return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._arraysize = value
 
     async def _async_soft_close(self) -> None:
         return None  # nothing is open on the thread

@@ -2,6 +2,7 @@
 
 import asyncio
 
+from sqlalchemy import text as sql
 from sqlmodel import func, select
 
 from bot.engine import Engine
@@ -90,3 +91,22 @@ async def test_a_contact_marked_unreachable_is_reachable_again_when_they_write(
     await engine.handle(Incoming("telegram", "42", text="menu"))
     async with database.session() as session:
         assert (await session.execute(select(Contact.unreachable))).scalar_one() is False
+
+
+async def test_sqlite_results_come_whole_in_parts_and_streamed(sqlite_database: Database) -> None:
+    """The one-trip SQLite driver (storage/sqlite_driver.py) answers as a DBAPI cursor must."""
+    async with sqlite_database.engine.connect() as connection:
+        await connection.execute(sql("CREATE TABLE numbers (n INTEGER PRIMARY KEY, x INT)"))
+        await connection.execute(
+            sql("INSERT INTO numbers (x) VALUES (:x)"), [{"x": i} for i in range(10)]
+        )
+        result = await connection.execute(sql("SELECT x FROM numbers ORDER BY x"))
+        assert result.fetchmany() == [(0,)]
+        assert result.fetchmany(3) == [(1,), (2,), (3,)]
+        assert [x for (x,) in result.fetchall()] == [4, 5, 6, 7, 8, 9]
+        inserted = await connection.execute(sql("INSERT INTO numbers (x) VALUES (99)"))
+        assert (inserted.rowcount, inserted.lastrowid) == (1, 11)
+        changed = await connection.execute(sql("UPDATE numbers SET x = x + 1 WHERE x < 5"))
+        assert changed.rowcount == 5
+        streamed = await connection.stream(sql("SELECT x FROM numbers ORDER BY n"))
+        assert [x async for (x,) in streamed][:3] == [1, 2, 3]
