@@ -24,7 +24,6 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import actions
-from bot.actions import guide_step
 from bot.delivery import Sender
 from bot.library import Library
 from bot.links import parse_start_payload
@@ -235,7 +234,7 @@ class Engine:
             guide_id, source = parse_start_payload(incoming.referral)
             turn.referral = source
             if guide_id:
-                return await self._run_action(turn, guide_step(guide_id))
+                return await self._run_action(turn, actions.guide_step(guide_id))
             return await router.commands[normalize("/start")](turn)
         if incoming.action:
             return await self._run_action(turn, incoming.action)
