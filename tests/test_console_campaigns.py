@@ -285,13 +285,15 @@ async def test_a_scheduled_campaign_fires_at_its_time_under_an_injected_clock(
     author, _ = await start(aiohttp_client, engine, settings, clock)
     created = await post(author, "/staff/campaigns/new", text=TEXT)
     location = created.headers["Location"]
-    # 08:00 tomorrow in the centre's time zone (Asia/Ho_Chi_Minh, UTC+7).
-    tomorrow = (NOW + timedelta(hours=7) + timedelta(days=1)).date()
-    scheduled = await post(author, f"{location}/schedule", at=f"{tomorrow}T08:00")
+    # In 90 minutes, typed in the centre's time zone (Asia/Ho_Chi_Minh, UTC+7): inside
+    # Messenger's 24 hours after the subscribers last wrote, whatever the time of day the
+    # test runs (08:00 tomorrow was outside it after 17:00 UTC).
+    local = (NOW + timedelta(hours=7, minutes=90)).replace(second=0, microsecond=0)
+    scheduled = await post(author, f"{location}/schedule", at=f"{local:%Y-%m-%dT%H:%M}")
     assert scheduled.headers["Location"].endswith("said=scheduled")
     async with engine.database.session() as session:
         at = (await session.execute(select(Campaign.scheduled_at))).scalar_one()
-    assert at == datetime(tomorrow.year, tomorrow.month, tomorrow.day, 1, 0, tzinfo=UTC)
+    assert at == (local - timedelta(hours=7)).replace(tzinfo=UTC)
 
     clock.now = at - timedelta(minutes=1)
     await asyncio.sleep(0.5)  # several worker ticks: a minute early, nothing goes
