@@ -129,9 +129,9 @@ async def test_a_web_chat_person_who_erases_takes_the_staff_answers_too(
     engine = Engine(fixture_library, database, clock=lambda: now, settings=Settings())
     person = Chat(engine, channel="web", chat_id="trang-web-4411")
     await person.say("#11")
-    async with database.session() as session, session.begin():  # a staff answer for the page
-        session.add(WebChatMessage(chat_id="trang-web-4411", at=now,
-                                   payload={"text": "Chị mang CCCD ra nhé", "from": "staff"}))  # fmt: skip
+    answer = {"text": "Chị mang CCCD ra nhé", "from": "staff"}  # kept for the person's page
+    async with database.session() as session, session.begin():
+        session.add(WebChatMessage(chat_id="trang-web-4411", at=now, payload=answer))
     await person.say("/xoadulieu")
     await person.press("🗑️")
     assert "Đã xoá dữ liệu" in person.text
