@@ -36,6 +36,15 @@ async def unfinished(database: Database) -> int:
         return len(rows.all())
 
 
+async def step_until_done(database: Database, *outboxes: ReplyOutbox, steps: int = 100) -> None:
+    """Let the workers take turns (as their loops would) until no kept reply is left."""
+    for _ in range(steps):
+        await asyncio.gather(*(outbox.step() for outbox in outboxes))
+        if await unfinished(database) == 0:
+            return
+        await asyncio.sleep(0.02)
+
+
 async def test_two_workers_send_each_kept_reply_once_and_in_order(database: Database) -> None:
     second_process = Database(database.url)  # its own pool, as another worker process has
     async with FakeTelegram() as telegram:
@@ -53,11 +62,7 @@ async def test_two_workers_send_each_kept_reply_once_and_in_order(database: Data
                     assert sent == []
             assert await unfinished(database) == CHATS * PER_CHAT
             telegram.outage = None
-            for _ in range(400):
-                await asyncio.gather(first.step(), other.step())
-                if await unfinished(database) == 0:
-                    break
-                await asyncio.sleep(0.02)
+            await step_until_done(database, first, other, steps=400)
         finally:
             for sender in senders:
                 await sender.close()
@@ -90,11 +95,7 @@ async def test_a_reply_left_mid_send_by_a_stopped_worker_is_uncertain_not_repeat
                     update(PendingReply).values(state="sending", worker="elsewhere:1:x",
                                                 claimed_at=gone)
                 )  # fmt: skip
-            for _ in range(100):
-                await outbox.step()
-                if await unfinished(database) == 0:
-                    break
-                await asyncio.sleep(0.02)
+            await step_until_done(database, outbox)
         finally:
             await sender.close()
     assert [c.params["text"] for c in telegram.calls_to("sendMessage")] == ["hai", "ba"]
@@ -118,11 +119,7 @@ async def test_a_kept_reply_to_someone_who_blocked_the_bot_meanwhile_is_dropped(
             await outbox.send(sender, "3001", [Reply("Xin chào")])
             telegram.outage = None
             telegram.fail("sendMessage", Failure.blocked())
-            for _ in range(100):
-                await outbox.step()
-                if await unfinished(database) == 0:
-                    break
-                await asyncio.sleep(0.02)
+            await step_until_done(database, outbox)
         finally:
             await sender.close()
     assert telegram.calls_to("sendMessage") == []
