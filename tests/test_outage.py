@@ -4,6 +4,7 @@ ones terminated), as when it restarts or fails over."""
 
 import asyncio
 import os
+from collections import Counter
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -70,6 +71,15 @@ async def logged_in(database: Database) -> int:
                 select(func.count()).select_from(MessageEvent).where(MessageEvent.direction == "in")
             )
         ).scalar_one()
+
+
+async def logged_in_per_chat(database: Database) -> Counter[str]:
+    """How many messages of each person the log holds (the fault tests count them)."""
+    async with database.session() as session:
+        chats = await session.execute(
+            select(MessageEvent.chat_id).where(MessageEvent.direction == "in")
+        )
+        return Counter(chats.scalars())
 
 
 async def test_a_telegram_update_during_an_outage_is_delivered_again_and_answered_once(
@@ -171,7 +181,6 @@ async def test_ten_seconds_without_the_database_under_load_lose_nothing_and_answ
     10 s (connections terminated, new ones refused). Every platform does what it does: Telegram
     and the page send again after a non-2xx answer, and so does our stand-in for Zalo. Then:
     one answer per message on every platform, one log row per message."""
-    from collections import Counter
     from datetime import timedelta
 
     from bot.channels.zalo_oa import ZALO_OA
@@ -256,12 +265,7 @@ async def test_ten_seconds_without_the_database_under_load_lose_nothing_and_answ
                 assert len(zalo.messages_to(f"zalo-{n}")) == 1, n
             else:
                 assert web_answers[n] == 1, n
-    async with database.session() as session:
-        per_chat = Counter(
-            (await session.execute(
-                select(MessageEvent.chat_id).where(MessageEvent.direction == "in")
-            )).scalars()
-        )  # fmt: skip
+    per_chat = await logged_in_per_chat(database)
     assert len(per_chat) == total and set(per_chat.values()) == {1}
     assert refused[503] > 100, "the outage was felt: platforms were asked to deliver again"
 

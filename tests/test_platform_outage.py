@@ -24,13 +24,16 @@ from bot.library import Library
 from bot.reply_outbox import OutboxSettings
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import MessageEvent, PendingReply
+from storage.models import PendingReply
 from tests.channel_env import set_env, telegram_env
 from tests.fake_meta import APP_SECRET, PAGE_TOKEN, FakeMeta, MessengerEvents
 from tests.fake_telegram import Failure, FakeTelegram, Updates
 from tests.fake_zalo import APP_ID, OA_SECRET_KEY, FakeZalo, OAEvents
 from tests.fake_zalo import APP_SECRET as ZALO_APP_SECRET
-from tests.test_outage import outage_database  # noqa: F401  (a fixture)
+from tests.test_outage import (
+    logged_in_per_chat,
+    outage_database,  # noqa: F401  (a fixture)
+)
 from tests.test_telegram import SECRET
 from tests.test_zalo_oa import store_expired_pair
 
@@ -163,12 +166,7 @@ async def test_ten_seconds_of_failing_platforms_lose_no_reply_and_send_none_twic
     for chat, answers in texts.items():
         assert len(answers) == 2, (chat, answers)  # none lost, none twice
         assert "Bước 1/3" not in answers[0] and "Bước 1/3" in answers[1], (chat, answers)
-    async with database.session() as session:
-        per_chat = Counter(
-            (await session.execute(
-                select(MessageEvent.chat_id).where(MessageEvent.direction == "in")
-            )).scalars()
-        )  # fmt: skip
+    per_chat = await logged_in_per_chat(database)
     assert len(per_chat) == total and set(per_chat.values()) == {2}
     assert all(kept[c] >= 3 for c in ("telegram", "zalo", "messenger")), "the fault was felt"
     if fault == "timeout":
