@@ -152,6 +152,12 @@ async def start(
     return author, second
 
 
+async def draft(author: TestClient, **data: str) -> str:
+    """A new campaign with TEXT (and `data`); its page's path."""
+    created = await post(author, "/staff/campaigns/new", **{"text": TEXT, **data})
+    return created.headers["Location"]
+
+
 async def post(client: TestClient, path: str, **data: str):
     page = await client.get("/staff/campaigns")
     return await client.post(path, data={"csrf": csrf_in(await page.text()), **data},
@@ -247,8 +253,7 @@ async def test_test_to_myself_goes_to_my_own_chat_or_says_there_is_none(
 ) -> None:  # fmt: skip
     settings = three_channel_settings(engine.database.url, telegram, zalo, tmp_path)
     author, _ = await start(aiohttp_client, engine, settings)
-    created = await post(author, "/staff/campaigns/new", text=TEXT)
-    location = created.headers["Location"]
+    location = await draft(author)
     tested = await post(author, f"{location}/test")
     assert tested.headers["Location"].endswith("said=no_chat")
     page = await (await author.get(tested.headers["Location"])).text()
@@ -283,8 +288,7 @@ async def test_a_scheduled_campaign_fires_at_its_time_under_an_injected_clock(
                                       campaign_worker_seconds=0.1)  # fmt: skip
     await add_subscribers(engine.database, per_channel=10)
     author, _ = await start(aiohttp_client, engine, settings, clock)
-    created = await post(author, "/staff/campaigns/new", text=TEXT)
-    location = created.headers["Location"]
+    location = await draft(author)
     # In 90 minutes, typed in the centre's time zone (Asia/Ho_Chi_Minh, UTC+7): inside
     # Messenger's 24 hours after the subscribers last wrote, whatever the time of day the
     # test runs (08:00 tomorrow was outside it after 17:00 UTC).
@@ -311,8 +315,7 @@ async def test_volunteers_get_403_on_every_campaign_page(
 ) -> None:  # fmt: skip
     settings = three_channel_settings(engine.database.url, telegram, zalo, tmp_path)
     author, _ = await start(aiohttp_client, engine, settings)
-    created = await post(author, "/staff/campaigns/new", text=TEXT)
-    location = created.headers["Location"]
+    location = await draft(author)
     volunteer = await aiohttp_client(author.server)
     await add_account(engine.database, "mai", "volunteer", "Phạm Thị Mai")
     await login(volunteer, "mai")
@@ -385,8 +388,7 @@ async def test_pause_resume_and_cancel_from_the_page(
     )  # fmt: skip
     await add_subscribers(engine.database, per_channel=40)
     author, _ = await start(aiohttp_client, engine, settings)
-    location = (await post(author, "/staff/campaigns/new", text=TEXT,
-                           channel="telegram")).headers["Location"]  # fmt: skip
+    location = await draft(author, channel="telegram")
     campaign_id = int(location.rsplit("/", 1)[1])
     await post(author, f"{location}/send")
     while (await progress(author, campaign_id))["sent"] < 5:
