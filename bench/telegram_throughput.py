@@ -1,5 +1,9 @@
 """Telegram webhook throughput: TroLy against a bare PTB echo bot on the same fake Bot API.
 
+TroLy sends through aiohttp (bot/channels/telegram/transport.py), the echo bot through PTB's
+default httpx client; a third line shows the echo bot on aiohttp too, so the reader sees how
+much of the difference is the HTTP client and how much is TroLy's own turn.
+
 Each bot runs alone in a child process pinned to one core; the fake Telegram server and the
 load (N updates POSTed to the webhook, C at a time) run in this process on another core.
 A webhook answers once its replies are sent, so updates/s covers the whole round trip.
@@ -69,8 +73,9 @@ def run_troly(api_url: str, token: str, ready) -> None:
     asyncio.run(_serve(create_app(settings, build_engine(settings)), ready))
 
 
-def run_echo(api_url: str, token: str, ready) -> None:
-    """The smallest PTB webhook bot: same transport, a handler that repeats the text."""
+def run_echo(api_url: str, token: str, ready, transport: str = "httpx") -> None:
+    """The smallest PTB webhook bot: a handler that repeats the text, on PTB's own HTTP client
+    (httpx) or on the aiohttp one TroLy uses, to show what the client alone is worth."""
     pin(0)
     from telegram import Update
     from telegram.ext import Application, MessageHandler, filters
@@ -78,7 +83,12 @@ def run_echo(api_url: str, token: str, ready) -> None:
     async def echo(update: Update, context: object) -> None:
         await update.message.reply_text(update.message.text)
 
-    application = Application.builder().token(token).base_url(api_url).updater(None).build()
+    builder = Application.builder().token(token).base_url(api_url).updater(None)
+    if transport == "aiohttp":
+        from bot.channels.telegram.transport import AiohttpRequest
+
+        builder = builder.request(AiohttpRequest())
+    application = builder.build()
     application.add_handler(MessageHandler(filters.TEXT, echo))
 
     async def webhook(request: web.Request) -> web.Response:
@@ -95,6 +105,10 @@ def run_echo(api_url: str, token: str, ready) -> None:
     app.router.add_post("/webhook/telegram", webhook)
     app.cleanup_ctx.append(lifecycle)
     asyncio.run(_serve(app, ready))
+
+
+def run_echo_on_aiohttp(api_url: str, token: str, ready) -> None:
+    run_echo(api_url, token, ready, transport="aiohttp")
 
 
 async def measure(name: str, target, telegram: FakeTelegram, total: int, concurrency: int) -> float:
@@ -159,6 +173,8 @@ async def main() -> None:
             print(f"round {number}")
             echo = await measure("PTB echo", run_echo, telegram, args.updates, args.concurrency)
             troly = await measure("TroLy", run_troly, telegram, args.updates, args.concurrency)
+            # Not part of the ratio: the echo bot on TroLy's HTTP client, for what it is worth.
+            await measure("echo+aio", run_echo_on_aiohttp, telegram, args.updates, args.concurrency)
             ratios.append(troly / echo)
     each = ", ".join(f"{ratio:.0%}" for ratio in ratios)
     print(f"ratio TroLy/echo: median {statistics.median(ratios):.0%} of rounds {each} "

@@ -30,6 +30,7 @@ from bot.channels.telegram.sender import (
     call_with_retry,
 )
 from bot.channels.telegram.settings import TelegramSettings, telegram_settings
+from bot.channels.telegram.transport import AiohttpRequest
 from bot.channels.telegram.updates import CHANNEL as CHANNEL_NAME
 from bot.channels.telegram.updates import to_incoming
 from bot.channels.webhook_auth import Refused, secret_json
@@ -90,7 +91,13 @@ def hide_token_from_logs() -> None:
 def make_bot(settings: TelegramSettings) -> Bot:
     assert settings.token, "TELEGRAM_TOKEN is not set"
     hide_token_from_logs()
-    return Bot(settings.token, base_url=settings.api_url, base_file_url=file_url(settings.api_url))
+    return Bot(
+        settings.token,
+        base_url=settings.api_url,
+        base_file_url=file_url(settings.api_url),
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(),
+    )
 
 
 class TelegramChannel:
@@ -117,6 +124,8 @@ class TelegramChannel:
             .token(settings.token)
             .base_url(settings.api_url)
             .base_file_url(file_url(settings.api_url))
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest())
             .updater(None)  # webhook updates come through aiohttp; polling.py fetches the rest
             .build()
         )
