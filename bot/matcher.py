@@ -11,7 +11,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from bot.library import Guide, Library, NotCovered
-from bot.typed_text import STOPWORDS, fold_spelling, normalize
+from bot.typed_text import OWNER_WORDS, STOPWORDS, fold_spelling, normalize
 from bot.typed_text import strip_tones as strip_tones  # where callers have found it
 
 Outcome = Literal["answer", "suggest", "unknown"]
@@ -173,10 +173,12 @@ class Matcher:
         }
         # Multi-word keywords found whole in a query are the surest sign of what it is about.
         self._phrases: dict[str, set[int]] = defaultdict(set)
+        # A subject without a guide is named by one word too ("facebook", "shopee"): no guide
+        # explains that word, so it cannot be a guide's chatter.
         for index, guide in enumerate(guides):
             for keyword in (guide.title, *guide.keywords):
                 phrase = normalize(keyword)
-                if len(phrase.split()) >= 2:
+                if len(phrase.split()) >= 2 or not guide.code:
                     self._phrases[phrase].add(index)
         for index, guide in enumerate(guides):
             for phrase in (guide.title, *guide.keywords, *guide.questions):
@@ -322,7 +324,12 @@ class Matcher:
 
     def components(self, query: str) -> dict[int, tuple[float, float, float, float]]:
         """Per candidate guide: share explained, closeness to a sample, phrase found, n-grams."""
-        typed = [part for w in _words(normalize(query)) for part in self._split_run_on(w)]
+        typed = [
+            part
+            for w in _words(normalize(query))
+            if w not in OWNER_WORDS
+            for part in self._split_run_on(w)
+        ]
         words = [self._correct(w) for w in typed]
         meaningful = self._meaningful(words)
         explained, total_weight = self._coverage(words, set(meaningful))
@@ -344,11 +351,13 @@ class Matcher:
                 if kept <= query_words:
                     closeness[index] = max(closeness[index], len(kept) / max(len(meaningful), 1))
         padded = f" {' '.join(words)} "
+        found = [(p, owners) for p, owners in self._phrases.items() if f" {p} " in padded]
         phrase_hit: dict[int, float] = defaultdict(float)
-        for phrase, owners in self._phrases.items():
-            if f" {phrase} " in padded:
+        for phrase, owners in found:
+            # "mật khẩu" inside "quên mật khẩu zalo" names what the longer phrase names.
+            if not any(len(o) > len(phrase) and f" {phrase} " in f" {o} " for o, _ in found):
                 for index in owners:
-                    phrase_hit[index] = max(phrase_hit[index], 1.0)
+                    phrase_hit[index] = 1.0
         ngram = self._ngram_similarity(content)
         # A long, rambling question tells its story around the subject: past the weight of a
         # few telling words, more words do not make the best guide explain less of it.
@@ -388,9 +397,18 @@ class Matcher:
         # The query names a subject without a guide ("sổ đỏ", "trả góp") and names no guide's
         # subject, not even in one word ("vneid"): a guide that merely shares other words is no
         # answer.
-        anchored = any(w in self._anchors for w in _words(normalize(query)))
-        if named and not anchored and not any(self.guides[i].code for i in named):
-            return Result(query, "unknown", ())
+        if named and not any(self.guides[i].code for i in named):
+            # An anchor inside the subject's own phrase ("quên mật khẩu zalo") names nothing else.
+            words = _words(normalize(query))
+            padded = f" {' '.join(words)} "
+            named_words = {
+                word
+                for phrase, owners in self._phrases.items()
+                if owners & named and f" {phrase} " in padded
+                for word in phrase.split()
+            }
+            if not any(w in self._anchors and w not in named_words for w in words):
+                return Result(query, "unknown", ())
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         if best.score >= self.answer_at and best.score - runner_up >= self.margin:

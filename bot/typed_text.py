@@ -107,6 +107,10 @@ PHRASES = {
 SAYINGS = {
     "khong nho": "quen",
     "khong con nho": "quen",
+    # What many call VNeID: "the police app".
+    "ung dung cong an": "vneid",
+    "ung dung cua cong an": "vneid",
+    "ung dung bo cong an": "vneid",
 }
 # Words that say how someone asks, not what about. Bigrams are read before these are dropped,
 # so "bản sao" still counts even though "bạn" (ban) is chatter.
@@ -123,6 +127,9 @@ STOPWORDS = frozenset(
     """.split()
 )
 
+# "mẹ tôi mất", "điện thoại của mình bị khóa": who owns the thing stands between the thing and
+# what happened to it. Left out, the two meet as the pair a guide names ("mẹ mất").
+OWNER_WORDS = frozenset({"toi", "tui", "minh", "tao", "cua"})
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # "oiii", "vneiddd": a last letter held down says nothing (no Vietnamese word ends in three of a

@@ -20,6 +20,11 @@ FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-
     "matcher_dev2.tsv": (0.95, 0.95, 0.01),
     # The same way, a third time: every subject a commune centre's bot covers, by a third author.
     "matcher_dev3.tsv": (0.95, 0.95, 0.01),
+    # Two more authors, the same way, each in a style of their own (countryside phone typing;
+    # teencode, polite long sentences, relatives asking for a parent); measured before tuning
+    # (top-1 94.7% and 94.5%, "unknown" 86.2% and 88.6%), then tuned on.
+    "matcher_dev4.tsv": (0.95, 0.95, 0.01),
+    "matcher_dev5.tsv": (0.95, 0.95, 0.01),
     "matcher_holdout.tsv": (0.90, 0.87, 0.01),
 }
 
@@ -57,16 +62,7 @@ def matcher(full_library: Library) -> Matcher:
     return Matcher.for_library(full_library)
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "matcher_queries.tsv",
-        "matcher_dev.tsv",
-        "matcher_dev2.tsv",
-        "matcher_dev3.tsv",
-        "matcher_holdout.tsv",
-    ],
-)
+@pytest.mark.parametrize("name", list(FLOORS))
 def test_accuracy_on_labelled_queries(matcher: Matcher, name: str) -> None:
     queries = read_queries(name)
     result = evaluate(matcher, queries)
