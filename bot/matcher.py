@@ -95,6 +95,7 @@ class Matcher:
         lone_syllable: float = 0.3,
         unseen_boost: float = 1.3,
         long_query: float = 25.0,
+        named_suggest_at: float = 0.3,
     ):
         # Subjects without a guide compete like guides; when one wins, the answer is "unknown".
         decoys = [
@@ -120,6 +121,7 @@ class Matcher:
         self.lone_syllable = lone_syllable
         self.unseen_boost = unseen_boost
         self.long_query = long_query
+        self.named_suggest_at = named_suggest_at
         self._strength: dict[str, dict[int, float]] = defaultdict(dict)
         self._samples: list[str] = []
         self._sample_owner: list[int] = []
@@ -387,12 +389,25 @@ class Matcher:
         ranked.sort(key=lambda m: (-m.score, m.guide.code))
         return ranked, {i for i, parts in components.items() if parts[2]}
 
+    def _floor(self, ranked: list[Match], named: set[int]) -> float:
+        """The least score worth suggesting. A long story ("ba tui mất hôm tuần rồi ở quê, ...
+        giờ phải làm giấy tờ gì") explains little of itself, yet when it names one guide's
+        subject whole and that guide leads clearly, the guide is still worth offering."""
+        best = ranked[0]
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if self.guides.index(best.guide) in named and best.score - runner_up >= self.margin:
+            return self.named_suggest_at
+        return self.suggest_at
+
     def match(self, query: str) -> Result:
         return self._remembered(query)
 
     def _match(self, query: str) -> Result:
         ranked, named = self._ranked_with_phrases(query)
-        if not ranked or ranked[0].score < self.suggest_at or not ranked[0].guide.code:
+        if not ranked or not ranked[0].guide.code:
+            return Result(query, "unknown", ())
+        least = self._floor(ranked, named)
+        if ranked[0].score < least:
             return Result(query, "unknown", ())
         # The query names a subject without a guide ("sổ đỏ", "trả góp") and names no guide's
         # subject, not even in one word ("vneid"): a guide that merely shares other words is no
@@ -413,7 +428,7 @@ class Matcher:
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         if best.score >= self.answer_at and best.score - runner_up >= self.margin:
             return Result(query, "answer", (best,))
-        floor = max(self.suggest_at, best.score - 0.15)
+        floor = max(least, best.score - 0.15)
         close = tuple(m for m in ranked[:4] if m.guide.code and m.score >= floor)
         if len(close) == 1 and best.score >= self.answer_at:
             return Result(query, "answer", close)

@@ -87,6 +87,7 @@ ABBREVIATIONS = {
     "ub": "uy ban",
     "nv": "nhan vien",
     "blx": "bang lai xe",
+    "csgt": "canh sat giao thong",
     "tgian": "thoi gian",
     # English that phone users mix in.
     "install": "cai dat",
@@ -107,6 +108,7 @@ PHRASES = {
 SAYINGS = {
     "khong nho": "quen",
     "khong con nho": "quen",
+    "hong nho": "quen",  # "hông nhớ" typed without marks; nothing is "hỏng nhớ"
     # What many call VNeID: "the police app".
     "ung dung cong an": "vneid",
     "ung dung cua cong an": "vneid",
