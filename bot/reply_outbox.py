@@ -32,8 +32,8 @@ from bot.delivery import (
 from bot.logs import chat_ref
 from bot.messages import Reply
 from storage.conversations import mark_unreachable
-from storage.db import Database
-from storage.outbox import begin_exchange, new_worker_id
+from storage.db import Database, begin_writing
+from storage.outbox import new_worker_id
 from storage.reply_outbox import (
     ClaimedReply,
     claim_due,
@@ -177,7 +177,7 @@ class ReplyOutbox:
         if now.timestamp() - self._last_tidy > TIDY_EVERY.total_seconds():
             self._last_tidy = now.timestamp()
             async with self.database.session() as session:
-                await begin_exchange(session)
+                await begin_writing(session)
                 await settle_abandoned(session, self.worker, now, self.settings.stale)
                 await prune_replies(session, now - self.settings.keep_finished)
                 await session.commit()
@@ -188,7 +188,7 @@ class ReplyOutbox:
         if not self.held:
             return False
         async with self.database.session() as session:
-            await begin_exchange(session)
+            await begin_writing(session)
             claimed = await claim_due(session, self.worker, now, self.settings.batch)
             await session.commit()
         if not claimed:

@@ -29,7 +29,11 @@ SQLITE_BUSY_SECONDS = 15  # a briefly locked SQLite file waits instead of failin
 def make_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_SECONDS}, module=one_trip_dbapi()
+            url,
+            # A connection that holds the write lock runs its statements on the event loop's
+            # thread, the rest on aiosqlite's (storage/sqlite_driver.py).
+            connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
+            module=one_trip_dbapi(),
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -68,6 +72,15 @@ class Database:
 def dialect_of(session: AsyncSession) -> str:
     """'sqlite' or 'postgresql': the few statements that differ ask this."""
     return session.bind.dialect.name if session.bind else "sqlite"
+
+
+async def begin_writing(session: AsyncSession) -> None:
+    """Take SQLite's write lock at the start (BEGIN IMMEDIATE): no two processes read the same
+    rows to change them, no deferred transaction fails halfway on a busy file, and every
+    statement after it runs without a trip to aiosqlite's thread. Nothing to do on PostgreSQL."""
+    if dialect_of(session) == "sqlite":
+        connection = await session.connection()
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def upsert_insert(dialect: str, table: Any) -> Insert:

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from storage.campaigns import OUTBOX, change_state
 from storage.conversations import NEVER
-from storage.db import Database, dialect_of
+from storage.db import Database, begin_writing
 from storage.models import (
     Campaign,
     Contact,
@@ -57,14 +57,6 @@ def new_worker_id() -> str:
 
 
 # -- the outbox exchange -------------------------------------------------------------------
-
-
-async def begin_exchange(session: AsyncSession) -> None:
-    """Open the write transaction at once on SQLite (BEGIN IMMEDIATE): no two claimers read the
-    same pending rows, and no deferred transaction fails halfway on a busy file."""
-    if dialect_of(session) == "sqlite":
-        connection = await session.connection()
-        await connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 async def record(session: AsyncSession, worker: str, outcomes: Sequence[Outcome]) -> None:
@@ -263,7 +255,7 @@ async def run_exchange(
     """One short transaction: record finished sends, then claim up to `want` more if the
     campaign is still sending. Returns (claimed rows, still sending)."""
     async with database.session() as session:
-        await begin_exchange(session)
+        await begin_writing(session)
         await record(session, worker, outcomes)
         sending = await campaign_state(session, campaign_id) == "sending"
         claimed = await claim(session, campaign_id, channel, want, worker, now) if sending else []

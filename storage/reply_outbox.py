@@ -3,7 +3,7 @@
 A chat's rows go out oldest first and one at a time: only the oldest unfinished row of a chat
 can be claimed, and only while no row of that chat is being sent. A claim is one UPDATE whose
 condition includes state = 'pending', so of two workers (processes) only one gets a row; on
-SQLite the exchange runs in BEGIN IMMEDIATE (storage.outbox.begin_exchange).
+SQLite the exchange runs in BEGIN IMMEDIATE (storage.db.begin_writing).
 """
 
 from dataclasses import dataclass

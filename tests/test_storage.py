@@ -1,6 +1,7 @@
 """Storage on both SQLite and PostgreSQL: the same engine code, the same results."""
 
 import asyncio
+import sqlite3
 
 from sqlalchemy import text as sql
 from sqlmodel import func, select
@@ -110,3 +111,35 @@ async def test_sqlite_results_come_whole_in_parts_and_streamed(sqlite_database: 
         assert changed.rowcount == 5
         streamed = await connection.stream(sql("SELECT x FROM numbers ORDER BY n"))
         assert [x async for (x,) in streamed][:3] == [1, 2, 3]
+
+
+async def test_a_turn_waits_for_another_process_writing_without_stalling_the_others(
+    sqlite_database: Database, engine: Engine
+) -> None:
+    """Statements run on the event loop's thread only once their connection holds SQLite's
+    write lock (storage/sqlite_driver.py); waiting for that lock happens on aiosqlite's."""
+    path = sqlite_database.url.split("///", 1)[1]
+    other_process = sqlite3.connect(path, isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")  # as `troly campaign send` in another process
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    turn = asyncio.create_task(engine.handle(Incoming("web", "waiting", "menu")))
+    await asyncio.sleep(0.5)
+    assert not turn.done() and ticks >= 20  # the loop kept serving while the turn waited
+    other_process.execute("COMMIT")
+    other_process.close()
+    replies = await asyncio.wait_for(turn, 5)
+    ticker.cancel()
+    assert replies and replies != [engine.fallback()]
+    async with sqlite_database.session() as session:
+        logged = await session.scalar(
+            select(func.count()).select_from(MessageEvent).where(MessageEvent.chat_id == "waiting")
+        )
+    assert logged == 2  # what they wrote and what they were answered, written once
