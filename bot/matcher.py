@@ -11,6 +11,7 @@ from typing import Any, Literal
 from rapidfuzz import fuzz, process
 
 from bot.library import Guide, Library, NotCovered
+from bot.ngram_index import NgramIndex
 from bot.typed_text import OWNER_WORDS, STOPWORDS, fold_spelling, normalize
 from bot.typed_text import strip_tones as strip_tones  # where callers have found it
 
@@ -186,61 +187,20 @@ class Matcher:
             for phrase in (guide.title, *guide.keywords, *guide.questions):
                 self._samples.append(_sorted_words(self._meaningful(_words(normalize(phrase)))))
                 self._sample_owner.append(index)
-        self._ngram_index, self._ngram_idf = self._index_ngrams(guides)
+        # Character n-grams of each guide's title, keywords and questions.
+        self._ngram_index = NgramIndex(
+            [
+                " ".join(
+                    " ".join(self._meaningful(_words(normalize(p))))
+                    for p in (guide.title, *guide.keywords, *guide.questions)
+                )
+                for guide in guides
+            ]
+        )
         # Coverage, closeness to a sample, whole keyword phrase, n-grams: tuned on tests/data.
         self.weights = (1.0, 0.6, 0.2, 0.6)
         # People ask the same few things; ranking a question anew costs a millisecond or more.
         self._remembered = lru_cache(maxsize=4096)(self._match)
-
-    @staticmethod
-    def _ngrams(text: str) -> dict[str, float]:
-        counts: dict[str, int] = defaultdict(int)
-        for word in text.split():
-            padded = f" {word} "
-            for size in (3, 4):
-                for start in range(len(padded) - size + 1):
-                    counts[padded[start : start + size]] += 1
-            counts[f"w:{word}"] += 1
-        return {g: 1 + math.log(c) for g, c in counts.items()}
-
-    def _index_ngrams(
-        self, guides: list[Guide]
-    ) -> tuple[dict[str, list[tuple[int, float]]], dict[str, float]]:
-        """Character n-grams of each guide's title, keywords and questions, tf-idf weighted."""
-        documents = []
-        for guide in guides:
-            phrases = (guide.title, *guide.keywords, *guide.questions)
-            documents.append(
-                self._ngrams(
-                    " ".join(" ".join(self._meaningful(_words(normalize(p)))) for p in phrases)
-                )
-            )
-        frequency: dict[str, int] = defaultdict(int)
-        for document in documents:
-            for gram in document:
-                frequency[gram] += 1
-        idf = {g: math.log(1 + len(guides) / n) for g, n in frequency.items()}
-        index: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for position, document in enumerate(documents):
-            vector = {g: tf * idf[g] for g, tf in document.items()}
-            norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-            for gram, value in vector.items():
-                index[gram].append((position, value / norm))
-        return index, idf
-
-    def _ngram_similarity(self, content: str) -> dict[int, float]:
-        query = {
-            g: tf * self._ngram_idf[g]
-            for g, tf in self._ngrams(content).items()
-            if g in self._ngram_idf
-        }
-        norm = math.sqrt(sum(v * v for v in query.values())) or 1.0
-        similarity: dict[int, float] = defaultdict(float)
-        for gram, value in query.items():
-            share = value / norm
-            for position, weight in self._ngram_index[gram]:
-                similarity[position] += share * weight
-        return similarity
 
     def _split_run_on(self, word: str) -> list[str]:
         """Split syllables typed without spaces ('khaisinh', 'tracuuhoso') into known ones.
@@ -360,7 +320,7 @@ class Matcher:
             if not any(len(o) > len(phrase) and f" {phrase} " in f" {o} " for o, _ in found):
                 for index in owners:
                     phrase_hit[index] = 1.0
-        ngram = self._ngram_similarity(content)
+        ngram = self._ngram_index.similarity(content)
         # A long, rambling question tells its story around the subject: past the weight of a
         # few telling words, more words do not make the best guide explain less of it.
         total_weight = min(total_weight, self.long_query)
