@@ -9,7 +9,7 @@ one worker on SQLite >= 300 requests/s at 64 concurrent sessions, p99 < 500 ms, 
 The load generator runs on the same 2-core machine as the server: with 2 workers the three
 processes share two cores, which caps what the second worker can add.
 
-    python bench/load.py [--seconds 20] [--concurrency 64]
+    python bench/load.py [--seconds 20] [--concurrency 64] [--rounds 3]
 """
 
 import argparse
@@ -36,6 +36,8 @@ PG_ADMIN = os.environ.get("TROLY_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.
 SECRET = "load-secret"
 QUESTIONS = ["cai vneid the nao", "nop ho so truc tuyen", "thanh toan le phi", "lua dao otp"]
 TARGET_RPS, TARGET_P99_MS = 300, 500
+# The web chat on one process before issue 17, at 64 concurrent clients (the issue's figures).
+REFERENCE_RPS, REFERENCE_P99_MS = 150, 2000
 
 
 def free_port() -> int:
@@ -131,21 +133,45 @@ async def run(
     }
 
 
+def median_of(rounds: list[dict]) -> dict:
+    """One row for several rounds: medians, every round's rate, all errors."""
+    return {
+        "label": rounds[0]["label"],
+        "rps": statistics.median(r["rps"] for r in rounds),
+        "each": ", ".join(f"{r['rps']:.0f}" for r in rounds),
+        "p50": statistics.median(r["p50"] for r in rounds),
+        "p99": statistics.median(r["p99"] for r in rounds),
+        "errors": sum(r["errors"] for r in rounds),
+    }
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--concurrency", type=int, default=64)
+    # This machine's speed wanders by a third from one minute to the next (other tenants):
+    # each set-up runs in turn, several times, and the medians are what counts.
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    sqlite = f"sqlite:///{tempfile.mkdtemp()}/load.db"
-    results = [await run("SQLite, 1 worker", sqlite, 1, args.seconds, args.concurrency)]
+    setups: list[tuple[str, str, int]] = [
+        ("SQLite, 1 worker", f"sqlite:///{tempfile.mkdtemp()}/load.db", 1)
+    ]
     for workers in (1, 2):
         url = await fresh_pg(f"troly_load_{os.getpid()}_{workers}")
-        results.append(await run(f"PostgreSQL, {workers} worker(s)", url, workers, args.seconds,
-                                 args.concurrency))  # fmt: skip
-    print(f"{args.concurrency} concurrent citizens, {args.seconds:.0f} s each, web chat + Telegram")
-    print(f"{'set-up':<24}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+        setups.append((f"PostgreSQL, {workers} worker(s)", url, workers))
+    rounds: dict[str, list[dict]] = {label: [] for label, _, _ in setups}
+    for _ in range(args.rounds):
+        for label, url, workers in setups:
+            rounds[label].append(await run(label, url, workers, args.seconds, args.concurrency))
+    results = [median_of(each) for each in rounds.values()]
+    print(f"{args.concurrency} concurrent citizens, {args.seconds:.0f} s each, "
+          f"web chat + Telegram, median of {args.rounds} rounds")  # fmt: skip
+    print(f"{'set-up':<24}{'requests/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}   rounds")
     for r in results:
-        print(f"{r['label']:<24}{r['rps']:>12.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['errors']:>8}")
+        print(f"{r['label']:<24}{r['rps']:>12.0f}{r['p50']:>9.1f}{r['p99']:>9.1f}{r['errors']:>8}"
+              f"   {r['each']}")  # fmt: skip
+    print(f"{'reference, before':<24}{REFERENCE_RPS:>12}{'':>9}{REFERENCE_P99_MS:>9.1f}"
+          "           (issue 17: web chat, one process)")  # fmt: skip
     first = results[0]
     met = first["rps"] >= TARGET_RPS and first["p99"] < TARGET_P99_MS and not first["errors"]
     print(f"target, SQLite 1 worker: >= {TARGET_RPS} requests/s, p99 < {TARGET_P99_MS} ms, "
