@@ -176,7 +176,7 @@ class Matcher:
         }
         # Multi-word keywords found whole in a query are the surest sign of what it is about.
         self._phrases: dict[str, set[int]] = defaultdict(set)
-        # A subject without a guide is named by one word too ("facebook", "shopee"): no guide
+        # A subject without a guide is named by one word too ("shopee", "lazada"): no guide
         # explains that word, so it cannot be a guide's chatter.
         for index, guide in enumerate(guides):
             for keyword in (guide.title, *guide.keywords):
@@ -372,18 +372,9 @@ class Matcher:
         # The query names a subject without a guide ("sổ đỏ", "trả góp") and names no guide's
         # subject, not even in one word ("vneid"): a guide that merely shares other words is no
         # answer.
-        if named and not any(self.guides[i].code for i in named):
-            # An anchor inside the subject's own phrase ("quên mật khẩu zalo") names nothing else.
-            words = _words(normalize(query))
-            padded = f" {' '.join(words)} "
-            named_words = {
-                word
-                for phrase, owners in self._phrases.items()
-                if owners & named and f" {phrase} " in padded
-                for word in phrase.split()
-            }
-            if not any(w in self._anchors and w not in named_words for w in words):
-                return Result(query, "unknown", ())
+        anchored = any(w in self._anchors for w in _words(normalize(query)))
+        if named and not anchored and not any(self.guides[i].code for i in named):
+            return Result(query, "unknown", ())
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         if best.score >= self.answer_at and best.score - runner_up >= self.margin:
