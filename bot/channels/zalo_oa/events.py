@@ -48,11 +48,12 @@ class Event:
 
 
 def _timestamp(event: dict[str, Any]) -> datetime | None:
+    """When Zalo says the event happened; None for what no clock can read (a forged
+    "-62135596800001" is a valid number but no date)."""
     try:
-        millis = int(event.get("timestamp"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        return datetime.fromtimestamp(int(event.get("timestamp")) / 1000, tz=UTC)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError, OSError):
         return None
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
 
 
 def _user_id(event: dict[str, Any]) -> str:
