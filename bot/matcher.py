@@ -355,7 +355,8 @@ class Matcher:
         subject whole and that guide leads clearly, the guide is still worth offering."""
         best = ranked[0]
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        if self.guides.index(best.guide) in named and best.score - runner_up >= self.margin:
+        named_best = any(self.guides[i] is best.guide for i in named)
+        if named_best and best.score - runner_up >= self.margin:
             return self.named_suggest_at
         return self.suggest_at
 
