@@ -150,7 +150,7 @@ def content_check(
         raise typer.Exit(1)
     typer.echo(
         f"OK: {len(library.guides)} guides, {len(library.alerts)} alerts, "
-        f"{len(library.topics)} topics."
+        f"{len(library.topics)} topics, {len(library.asked)} questions asked."
     )
 
 

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import content
+from bot.asked import Asked, read_asked
 from bot.content_files import ContentError, Filler, Problem, Reader, key_line, placeholders
 from bot.profile import read_profile
 
@@ -78,6 +79,8 @@ class Library:
     alerts: dict[str, Alert]
     texts: dict[str, str]
     not_covered: list[NotCovered] = field(default_factory=list)
+    # Citizens' questions with the guide that answers each: the matcher's examples.
+    asked: tuple[Asked, ...] = ()
     # What `content check` reports without failing (guides due for review).
     warnings: list[Problem] = field(default_factory=list)
     by_code: dict[int, Guide] = field(init=False)
@@ -380,7 +383,8 @@ def read_library(
     due_before = months_before(today or date.today(), review_months)
     guides = _read_guides(reader, topics, fill, due_before)
     alerts = _read_alerts(reader, fill)
-    library = Library(profile, topics, guides, alerts, texts, _read_not_covered(reader))
+    asked = read_asked(reader, guides)
+    library = Library(profile, topics, guides, alerts, texts, _read_not_covered(reader), asked)
     from bot.surveys.definitions import survey_problems  # imported here: it imports this module
 
     reader.problems.extend(survey_problems(reader.root, profile))

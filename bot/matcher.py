@@ -2,6 +2,7 @@
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -10,6 +11,7 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz, process
 
+from bot.asked import OUT_OF_SCOPE, Asked
 from bot.library import Guide, Library, NotCovered
 from bot.ngram_index import NgramIndex
 from bot.typed_text import OWNER_WORDS, STOPWORDS, fold_spelling, normalize
@@ -83,13 +85,19 @@ class Matcher:
     """
 
     @classmethod
-    def for_library(cls, library: Library, **tuning: float) -> "Matcher":
-        return cls(list(library.guides.values()), library.not_covered, **tuning)
+    def for_library(
+        cls, library: Library, asked: Iterable[Asked] | None = None, **tuning: float
+    ) -> "Matcher":
+        """The library's matcher; `asked`: other examples than the library's (to measure a
+        batch of questions on a matcher that has not learnt from them)."""
+        examples = library.asked if asked is None else asked
+        return cls(list(library.guides.values()), library.not_covered, examples, **tuning)
 
     def __init__(
         self,
         guides: list[Guide],
         not_covered: list[NotCovered] | tuple[NotCovered, ...] = (),
+        asked: Iterable[Asked] = (),
         answer_at: float = 0.52,
         suggest_at: float = 0.38,
         margin: float = 0.11,
@@ -115,7 +123,15 @@ class Matcher:
             )
             for n, subject in enumerate(not_covered)
         ]
+        examples: dict[str, list[str]] = defaultdict(list)
+        for item in asked:
+            examples[item.expected].append(item.query)
+        # Questions citizens asked that no guide answers compete like one more subject.
+        if examples[OUT_OF_SCOPE]:
+            decoys.append(Guide(OUT_OF_SCOPE, 0, "", "", "", (), (), (), date.min, "", ()))
         self.guides = guides = [*guides, *decoys]
+        # How people ask for each: the guide's sample questions and what citizens asked.
+        questions = [(*guide.questions, *examples[guide.id]) for guide in guides]
         self.answer_at = answer_at
         self.suggest_at = suggest_at
         self.margin = margin
@@ -133,7 +149,7 @@ class Matcher:
         for index, guide in enumerate(guides):
             tiers = (
                 (STRENGTH_TITLE_KEYWORD, [guide.title, *guide.keywords]),
-                (STRENGTH_QUESTION, list(guide.questions)),
+                (STRENGTH_QUESTION, list(questions[index])),
                 (STRENGTH_BODY, [guide.summary, *(s.title + " " + s.body for s in guide.steps)]),
             )
             for strength, phrases in tiers:
@@ -181,10 +197,10 @@ class Matcher:
         for index, guide in enumerate(guides):
             for keyword in (guide.title, *guide.keywords):
                 phrase = normalize(keyword)
-                if len(phrase.split()) >= 2 or not guide.code:
+                if len(phrase.split()) >= 2 or (phrase and not guide.code):
                     self._phrases[phrase].add(index)
         for index, guide in enumerate(guides):
-            for phrase in (guide.title, *guide.keywords, *guide.questions):
+            for phrase in (guide.title, *guide.keywords, *questions[index]):
                 self._samples.append(_sorted_words(self._meaningful(_words(normalize(phrase)))))
                 self._sample_owner.append(index)
         # Character n-grams of each guide's title, keywords and questions.
@@ -192,13 +208,13 @@ class Matcher:
             [
                 " ".join(
                     " ".join(self._meaningful(_words(normalize(p))))
-                    for p in (guide.title, *guide.keywords, *guide.questions)
+                    for p in (guide.title, *guide.keywords, *questions[index])
                 )
-                for guide in guides
+                for index, guide in enumerate(guides)
             ]
         )
-        # Coverage, closeness to a sample, whole keyword phrase, n-grams: tuned on tests/data.
-        self.weights = (1.0, 0.6, 0.2, 0.6)
+        # Coverage, closeness to a sample, whole keyword phrase, n-grams: tuned on content/asked/
+        self.weights = (0.7, 0.9, 0.2, 0.9)
         # People ask the same few things; ranking a question anew costs a millisecond or more.
         self._remembered = lru_cache(maxsize=4096)(self._match)
 

@@ -1,9 +1,10 @@
-"""Scores the matcher on a labelled query file: shared by the test and by tuning sessions."""
+"""Scores the matcher on labelled questions: shared by the test, bench/matcher.py and tuning."""
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.asked import read_batch
+from bot.library import Library
 from bot.matcher import Matcher
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -42,8 +43,13 @@ class Evaluation:
 
 
 def read_queries(name: str) -> list[tuple[str, str]]:
-    with (DATA / name).open(encoding="utf-8", newline="") as handle:
-        return [(row["query"], row["expected"]) for row in csv.DictReader(handle, delimiter="\t")]
+    """A question file kept out of the library: the held-out questions, never learnt from."""
+    return read_batch(DATA / name)
+
+
+def unseen_matcher(library: Library, batch: str) -> Matcher:
+    """The library's matcher without the examples of `batch`: what measuring it means."""
+    return Matcher.for_library(library, [a for a in library.asked if a.batch != batch])
 
 
 def evaluate(matcher: Matcher, queries: list[tuple[str, str]]) -> Evaluation:

@@ -233,3 +233,23 @@ def test_profile_fields_and_targets_are_checked_with_their_lines(library: Path) 
         (end + 5, "target 'in_person_people': 'nhiều' is not a number"),
     ]:
         assert f"profile.yaml:{line}: {message}" in output, output
+
+
+def test_a_question_filed_under_a_guide_that_does_not_exist_is_reported(library: Path) -> None:
+    asked = library / "asked"
+    asked.mkdir(exist_ok=True)
+    (asked / "counter.tsv").write_text(
+        "query\texpected\n"
+        "cai vneid the nao\tvneid-cai-dat\n"
+        "lam so do o dau\tunknown\n"
+        "doi bang lai\tdoi-bang-lai\n"
+        "một câu không có tab\n",
+        encoding="utf-8",
+    )
+    (asked / "no-header.tsv").write_text("cai vneid\tvneid-cai-dat\n", encoding="utf-8")
+    code, output = check(library)
+    assert code == 1
+    assert re.search(r"counter.tsv:4: unknown guide 'doi-bang-lai'", output), output
+    assert re.search(r"counter.tsv:5: each line is a question, a tab, a guide id", output)
+    assert re.search(r"no-header.tsv:1: the first line must be: query<TAB>expected", output)
+    assert "counter.tsv:2" not in output and "counter.tsv:3" not in output

@@ -2,33 +2,34 @@
 
 import pytest
 
+from bot.asked import OUT_OF_SCOPE, Asked, batches
 from bot.library import Library
 from bot.matcher import Matcher, normalize
-from tests.matcher_eval import evaluate, read_queries
+from tests.matcher_eval import evaluate, read_queries, unseen_matcher
 
-# Floors per file: the labelled and development files (tuned on) must meet the issue-15
-# targets; the held-out file (never tuned on) sits a little above its floors.
-# `python bench/matcher.py` prints the figures beside the reference. Dropping below a floor
-# is a regression.
-FLOORS = {  # file: (top-1 in scope, "unknown" for out-of-scope, most confident-wrong)
-    "matcher_queries.tsv": (0.95, 0.95, 0.01),
-    # Written for issue 15 the way people type on a phone (no tone marks, "ko", "dc", typos,
-    # one word, long stories) and out-of-scope subjects next to the guides'.
-    "matcher_dev.tsv": (0.93, 0.95, 0.01),
-    # Written before its author read the guides' sample questions, labelled from ids and titles:
-    # rural phone typing, a third out of scope.
-    "matcher_dev2.tsv": (0.95, 0.95, 0.01),
-    # The same way, a third time: every subject a commune centre's bot covers, by a third author.
-    "matcher_dev3.tsv": (0.95, 0.95, 0.01),
-    # Two more authors, the same way, each in a style of their own (countryside phone typing;
-    # teencode, polite long sentences, relatives asking for a parent); measured before tuning
-    # (top-1 94.7% and 94.5%, "unknown" 86.2% and 88.6%), then tuned on.
-    "matcher_dev4.tsv": (0.95, 0.95, 0.01),
-    "matcher_dev5.tsv": (0.95, 0.95, 0.01),
-    # A sixth author: Mekong-delta and central words, stories pasted before the question; measured
-    # before tuning at 90.9% / 87.5% (4f1446a) and 94.1% / 88.8% after tuning on dev4 and dev5.
-    "matcher_dev6.tsv": (0.95, 0.95, 0.01),
-    "matcher_holdout.tsv": (0.90, 0.87, 0.01),
+# Floors per batch of questions in content/asked/, each measured on a matcher that has not
+# learnt from that batch (the others teach it), and for the held-out file, never learnt from
+# nor tuned on. The issue-15 targets are 95% top-1, 95% "unknown", at most 1% confident-wrong;
+# `python bench/matcher.py` prints the figures beside the reference. Below a floor is a
+# regression.
+FLOORS = {  # batch: (top-1 in scope, "unknown" for out-of-scope, most confident-wrong)
+    "labelled": (0.95, 0.95, 0.01),
+    # Phone typing (no tone marks, "ko", "dc", typos, one word, long stories), neighbours.
+    "dev1": (0.95, 0.95, 0.01),
+    # Written before reading the guides' sample questions, labelled from ids and titles only,
+    # each by another author in a style of their own (rural typing; every subject a centre's bot
+    # covers; countryside; teencode and polite sentences; Mekong-delta words and stories).
+    "dev2": (0.95, 0.95, 0.01),
+    "dev3": (0.95, 0.95, 0.01),
+    "dev4": (0.95, 0.95, 0.01),
+    "dev5": (0.95, 0.95, 0.01),
+    # Its out-of-scope questions sit right beside guides (the post office's parcels, an ATM).
+    "dev6": (0.95, 0.90, 0.01),
+    # The last two, never tuned on: older rural citizens; young people, office workers,
+    # parents, error messages.
+    "dev7": (0.90, 0.95, 0.01),
+    "dev8": (0.90, 0.93, 0.01),
+    "holdout": (0.92, 0.95, 0.01),
 }
 
 
@@ -66,8 +67,11 @@ def matcher(full_library: Library) -> Matcher:
 
 
 @pytest.mark.parametrize("name", list(FLOORS))
-def test_accuracy_on_labelled_queries(matcher: Matcher, name: str) -> None:
-    queries = read_queries(name)
+def test_accuracy_on_questions_it_has_not_learnt_from(full_library: Library, name: str) -> None:
+    if name == "holdout":
+        matcher, queries = Matcher.for_library(full_library), read_queries("matcher_holdout.tsv")
+    else:
+        matcher, queries = unseen_matcher(full_library, name), batches(full_library.asked)[name]
     result = evaluate(matcher, queries)
     print("\n" + result.summary(name))
     assert result.in_scope >= 80 and result.out_of_scope >= 30
@@ -77,10 +81,33 @@ def test_accuracy_on_labelled_queries(matcher: Matcher, name: str) -> None:
     assert result.confident_wrong_rate <= max_wrong, "\n".join(result.misses)
 
 
-def test_every_library_guide_is_labelled_in_the_query_file(full_library: Library) -> None:
-    labelled = {expected for _, expected in read_queries("matcher_queries.tsv")}
-    assert set(full_library.guides) <= labelled
-    assert labelled - {"unknown"} <= set(full_library.guides)
+def test_every_batch_is_measured_and_every_guide_has_examples(full_library: Library) -> None:
+    by_batch = batches(full_library.asked)
+    assert set(by_batch) == set(FLOORS) - {"holdout"}
+    labelled = {expected for _, expected in by_batch["labelled"]}
+    assert set(full_library.guides) | {OUT_OF_SCOPE} == labelled
+
+
+def test_what_citizens_asked_teaches_the_matcher_their_words(full_library: Library) -> None:
+    question = "ông nhà tui lãnh tiền thương binh, muốn nhận qua ngân hàng"
+    learnt = Asked("counter", "lanh tien thuong binh qua ngan hang", "vneid-tai-khoan-an-sinh")
+    before = Matcher.for_library(full_library, asked=())
+    after = Matcher.for_library(full_library, asked=[learnt])
+    assert before.match(question).matches[0].guide.id != "vneid-tai-khoan-an-sinh"
+    assert after.match(question).outcome == "answer"
+    assert after.match(question).matches[0].guide.id == "vneid-tai-khoan-an-sinh"
+
+
+def test_a_question_asked_out_of_scope_teaches_it_to_say_it_does_not_know(
+    full_library: Library,
+) -> None:
+    # Sending a parcel is the post office's business, not filing papers by post.
+    question = "gửi gói hàng ra Hà Nội qua bưu điện mất mấy ngày"
+    learnt = Asked("counter", "gui hang qua buu dien bao lau toi", OUT_OF_SCOPE)
+    before = Matcher.for_library(full_library, asked=())
+    after = Matcher.for_library(full_library, asked=[learnt])
+    assert before.match(question).outcome == "answer"
+    assert after.match(question).outcome == "unknown"
 
 
 @pytest.mark.parametrize(
