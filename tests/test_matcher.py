@@ -25,7 +25,7 @@ FLOORS = {  # batch: (top-1 in scope, "unknown" for out-of-scope, most confident
     "dev5": (0.95, 0.95, 0.01),
     # Its out-of-scope questions sit right beside guides (the post office's parcels, an ATM).
     "dev6": (0.95, 0.90, 0.01),
-    # The last two, never tuned on: older rural citizens; young people, office workers,
+    # Their words never tuned on: older rural citizens; young people, office workers,
     # parents, error messages.
     "dev7": (0.90, 0.95, 0.01),
     "dev8": (0.90, 0.93, 0.01),
