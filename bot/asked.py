@@ -7,6 +7,7 @@ matcher built from the others, so a batch still tells how the bot does on unseen
 """
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +31,7 @@ def read_asked(reader: Reader, guide_ids: Iterable[str]) -> tuple[Asked, ...]:
     """Every batch under content/asked/, each row checked against the library's guides."""
     known = {*guide_ids, OUT_OF_SCOPE}
     asked: list[Asked] = []
-    for path in sorted((reader.root / FOLDER).glob("*.tsv")):
+    for path in sorted((reader.root / FOLDER).glob("*.tsv"), key=_in_number_order):
         with path.open(encoding="utf-8", newline="") as handle:
             rows = csv.reader(handle, delimiter="\t")
             if next(rows, None) != HEADER:
@@ -51,6 +52,11 @@ def read_asked(reader: Reader, guide_ids: Iterable[str]) -> tuple[Asked, ...]:
                 else:
                     asked.append(Asked(path.stem, query.strip(), expected))
     return tuple(asked)
+
+
+def _in_number_order(path: Path) -> list[str | int]:
+    """dev2 before dev10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.stem)]
 
 
 def batches(asked: Iterable[Asked]) -> dict[str, list[tuple[str, str]]]:

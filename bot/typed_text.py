@@ -153,8 +153,9 @@ def fold_spelling(text: str) -> str:
 
 
 # A turn asks this of the same text several times (commands, navigation words, the matcher),
-# and people type the same few words ("tiếp", "menu") over and over.
-@lru_cache(maxsize=4096)
+# and people type the same few words ("tiếp", "menu") over and over. Building the matcher asks
+# it of some 8,000 phrases several times each: the cache holds them all.
+@lru_cache(maxsize=16384)
 def normalize(text: str) -> str:
     """Lower case, no tone marks, đ -> d, full-width and punctuation folded, short forms spelt."""
     plain = " " + _NON_WORD.sub(" ", _HELD_LETTER.sub(r"\1", strip_tones(text))).strip() + " "
