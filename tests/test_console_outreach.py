@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.app import create_app
+from bot.asked import read_batch
 from bot.console.security import hash_password
 from bot.engine import Engine
 from bot.posters import read_procedures
@@ -446,7 +447,7 @@ async def test_every_poster_as_one_zip_with_its_progress(
 
 
 async def test_questions_without_a_guide_grouped_and_suggested_as_sample_questions(
-    client, engine: Engine, telegram: FakeTelegram, aiohttp_client
+    client, engine: Engine, telegram: FakeTelegram, aiohttp_client, tmp_path: Path
 ) -> None:
     asked = [(5571, "giá vàng hôm nay"), (5572, "Gia vang hom nay?"), (5573, "giá vàng hôm nay"),
              (5574, "hôm nay giá vàng bao nhiêu"), (5575, "xe buýt mấy giờ chạy")]  # fmt: skip
@@ -476,3 +477,9 @@ async def test_questions_without_a_guide_grouped_and_suggested_as_sample_questio
     assert [(i["guide"], i["question"], i["by"]) for i in items] == [
         ("vneid-cai-dat", "xe buýt mấy giờ chạy", "Trần Thị Lan")
     ]
+    # The same, as a batch the matcher learns from once saved in content/asked/.
+    assert (await client.get("/staff/guides/suggestions.tsv")).status == 403
+    batch = await admin.get("/staff/guides/suggestions.tsv")
+    saved = tmp_path / "asked.tsv"
+    saved.write_text(await batch.text(), encoding="utf-8")
+    assert read_batch(saved) == [("xe buýt mấy giờ chạy", "vneid-cai-dat")]

@@ -2,6 +2,8 @@
 runs (through that channel's own rendering), with its sources, the date it was last checked and
 how much it is used; "try a question" answers as `troly ask --json`."""
 
+import csv
+import io
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -10,6 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.app import SETTINGS
+from bot.asked import HEADER
 from bot.channels.base import Channel, Shown, all_channels
 from bot.console.pages import db, engine_of, form, see_other
 from bot.console.security import ADMIN, STAFF_ROLES, me, now, require
@@ -33,6 +36,7 @@ def routes(router: web.UrlDispatcher) -> None:
     router.add_get("/guides/ask.json", ask_json)
     router.add_post("/guides/suggest", suggest)
     router.add_get("/guides/suggestions.yaml", suggestions_file)
+    router.add_get("/guides/suggestions.tsv", suggestions_batch)
     router.add_get("/guides/{id}", guide_page)
 
 
@@ -226,4 +230,23 @@ async def suggestions_file(request: web.Request) -> web.Response:
         text=body,
         content_type="application/x-yaml",
         headers={"Content-Disposition": 'attachment; filename="goi-y-cau-hoi-mau.yaml"'},
+    )
+
+
+@require(ADMIN)
+async def suggestions_batch(request: web.Request) -> web.Response:
+    """The suggested questions as a batch for content/asked/ (the matcher learns from it once
+    saved there): each question once, with the guide suggested last for it."""
+    async with db(request) as session:
+        rows = await latest(session, MAX_SUGGESTIONS, SUGGEST)
+    newest: dict[str, str] = {}
+    for row in rows:
+        newest.setdefault(row.detail, row.target.removeprefix("guide:"))
+    lines = io.StringIO()
+    writer = csv.writer(lines, delimiter="\t", lineterminator="\n")
+    writer.writerows([HEADER, *newest.items()])
+    return web.Response(
+        text=lines.getvalue(),
+        content_type="text/tab-separated-values",
+        headers={"Content-Disposition": 'attachment; filename="cau-hoi-de-xuat.tsv"'},
     )
