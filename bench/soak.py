@@ -24,6 +24,7 @@ from tests.fake_telegram import FakeTelegram  # noqa: E402
 
 WARM_UP_SECONDS = 30
 GROWTH_LIMIT = 0.10
+KEEP_ALIVE_SECONDS = 15  # aiohttp's TCPConnector default
 
 
 def sample(process: psutil.Process) -> tuple[float, int, str]:
@@ -38,12 +39,14 @@ def sample(process: psutil.Process) -> tuple[float, int, str]:
 
 
 async def traffic(base: str, concurrency: int, seconds: float, out: dict) -> None:
-    """Citizens for `seconds`, then their connections closed: keep-alive sockets of the load
-    generator would otherwise count among the server's descriptors as they happen to be."""
+    """Citizens for `seconds`, then quiet until idle connections are gone: the load generator's
+    keep-alive sockets, and the server's pooled ones to the Bot API (as many as were busy at
+    once), would otherwise count as they happen to be. aiohttp closes an idle connection at
+    its next clean-up, one keep-alive period apart: within two of them."""
     async with aiohttp.ClientSession() as http:
         stop = time.perf_counter() + seconds
         await asyncio.gather(*(citizen(n, base, http, stop, out) for n in range(concurrency)))
-    await asyncio.sleep(2)  # the server sees the connections close
+    await asyncio.sleep(2 * KEEP_ALIVE_SECONDS + 2)
 
 
 def database_bytes(path: Path) -> int:
