@@ -14,9 +14,10 @@ from rapidfuzz import fuzz, process
 from bot.asked import OUT_OF_SCOPE, Asked
 from bot.library import Guide, Library, NotCovered
 from bot.ngram_index import NgramIndex
-from bot.typed_text import OWNER_WORDS, STOPWORDS, fold_spelling, normalize
+from bot.typed_text import STOPWORDS, normalize
 from bot.typed_text import strip_tones as strip_tones  # where callers have found it
 from bot.word_model import WordModel
+from bot.word_repair import WordRepair
 
 Outcome = Literal["answer", "suggest", "unknown"]
 
@@ -178,8 +179,7 @@ class Matcher:
             for term, owners in self._strength.items()
         }
         self._unseen_idf = self.unseen_boost * math.log(1 + 2 * total)
-        self._vocabulary = [t for t in self._idf if " " not in t and len(t) >= 3]
-        self._syllables = {w for w in self._own_words if not w.isdigit()} | STOPWORDS
+        self._repair = WordRepair(self._own_words, self._strength)
         # Two chatter words in a keyword can still name a thing ("mới đẻ", "máy mới").
         # But "hướng dẫn" is how people ask about anything ("hướng dẫn cài vneid"), not a subject.
         self._phrase_pairs = {
@@ -217,7 +217,7 @@ class Matcher:
             ]
         )
         self._word_model = WordModel(
-            (index, self._features(self._typed_words(phrase)))
+            (index, self._features(self._repair.words(phrase)))
             for index, guide in enumerate(guides)
             for phrase in (guide.title, *guide.keywords, *questions[index])
         )
@@ -234,47 +234,6 @@ class Matcher:
             known = self._strength[term].get(index, 0.0)
             self._strength[term][index] = max(known, strength)
         return words
-
-    def _split_run_on(self, word: str) -> list[str]:
-        """Split syllables typed without spaces ('khaisinh', 'tracuuhoso') into known ones.
-
-        Only a word the library does not know is split, only into syllables it knows, and only
-        when two of them form a pair a guide uses: an unknown name stays one unknown word.
-        """
-        known = word in self._own_words or word in STOPWORDS
-        if known or not (5 <= len(word) <= 30 and word.isalpha()):
-            return [word]
-        # Ways of spelling the word with known syllables of two to seven letters (a few hundred
-        # tries at most: a long string of letters is not worth more).
-        ways: list[list[str]] = [[]]
-        done: list[list[str]] = []
-        for _ in range(500):
-            if not ways or len(done) >= 50:
-                break
-            head = ways.pop()
-            at = sum(len(p) for p in head)  # folding "ky" to "ki" keeps the length
-            if at == len(word):
-                done.append(head)
-                continue
-            for size in range(2, min(7, len(word) - at) + 1):
-                part = fold_spelling(word[at : at + size])
-                if part in self._syllables:
-                    ways.append([*head, part])
-
-        def pairs_known(parts: list[str]) -> int:
-            return sum(f"{a} {b}" in self._strength for a, b in pairwise(parts))
-
-        best = max(done, key=lambda parts: (pairs_known(parts), -len(parts)), default=[])
-        if pairs_known(best):
-            return best
-        return [word]
-
-    def _correct(self, word: str) -> str:
-        """Map a typo onto a known word ('vnied' -> 'vneid'); leave real unknowns alone."""
-        if word in self._idf or word in STOPWORDS or len(word) < 4 or word.isdigit():
-            return word
-        found = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80)
-        return found[0] if found else word
 
     def _keyword_words(self, keyword: str) -> frozenset[str]:
         return frozenset(self._meaningful(_words(normalize(keyword))))
@@ -318,15 +277,6 @@ class Matcher:
                 explained[index] += weight * share
         return explained, total_weight
 
-    def _typed_words(self, text: str) -> list[str]:
-        """The words of a text as the library knows them: run-on syllables split, typos mapped."""
-        return [
-            self._correct(part)
-            for w in _words(normalize(text))
-            if w not in OWNER_WORDS
-            for part in self._split_run_on(w)
-        ]
-
     def _features(self, words: list[str]) -> list[str]:
         """What the word model reads: the meaningful words and each pair of neighbours."""
         meaningful = self._meaningful(words)
@@ -335,7 +285,7 @@ class Matcher:
     def components(self, query: str) -> dict[int, tuple[float, ...]]:
         """Per candidate guide: share explained, closeness to a sample, phrase found, n-grams,
         the word model's probability."""
-        words = self._typed_words(query)
+        words = self._repair.words(query)
         meaningful = self._meaningful(words)
         explained, total_weight = self._coverage(words, set(meaningful))
         if not explained:
