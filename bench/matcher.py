@@ -95,8 +95,8 @@ def main() -> None:
     wrong = f"<= {TARGET[2]:.0%}"
     print(f"{'target':<18} {TARGET[0]:>16.0%} {TARGET[1]:>16.0%} {wrong:>16}")
     if "--misses" in sys.argv:
-        tuned_on = [name for name in results if not name.startswith("held-out")]
-        print("\n".join(miss for name in tuned_on for miss in results[name].misses))
+        shown_batches = [name for name in results if not name.startswith("held-out")]
+        print("\n".join(miss for name in shown_batches for miss in results[name].misses))
 
 
 if __name__ == "__main__":

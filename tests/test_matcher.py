@@ -1,4 +1,5 @@
-"""The matcher: normalisation, and accuracy on the labelled query files with the full library."""
+"""The matcher: normalisation, learning from content/asked/, and accuracy on every batch there
+(each on a matcher without it) and on the held-out file."""
 
 import pytest
 
