@@ -202,22 +202,21 @@ class Matcher:
                 phrase = normalize(keyword)
                 if len(phrase.split()) >= 2 or (phrase and not guide.code):
                     self._phrases[phrase].add(index)
-        for index, guide in enumerate(guides):
-            for phrase in (guide.title, *guide.keywords, *questions[index]):
-                self._samples.append(_sorted_words(self._meaningful(_words(normalize(phrase)))))
+        # The meaningful words of each guide's title, keywords and questions, read once.
+        meaningful = [
+            [self._meaningful(_words(normalize(p))) for p in (g.title, *g.keywords, *questions[i])]
+            for i, g in enumerate(guides)
+        ]
+        for index, phrases in enumerate(meaningful):
+            for words in phrases:
+                self._samples.append(_sorted_words(words))
                 self._sample_owner.append(index)
         # Character n-grams of each guide's title, keywords and questions.
         self._ngram_index = NgramIndex(
-            [
-                " ".join(
-                    " ".join(self._meaningful(_words(normalize(p))))
-                    for p in (guide.title, *guide.keywords, *questions[index])
-                )
-                for index, guide in enumerate(guides)
-            ]
+            [" ".join(" ".join(words) for words in phrases) for phrases in meaningful]
         )
         self._word_model = WordModel(
-            (index, self._features(self._repair.words(phrase)))
+            (index, self._features(self._meaningful(self._repair.words(phrase))))
             for index, guide in enumerate(guides)
             for phrase in (guide.title, *guide.keywords, *questions[index])
         )
@@ -277,9 +276,9 @@ class Matcher:
                 explained[index] += weight * share
         return explained, total_weight
 
-    def _features(self, words: list[str]) -> list[str]:
+    @staticmethod
+    def _features(meaningful: list[str]) -> list[str]:
         """What the word model reads: the meaningful words and each pair of neighbours."""
-        meaningful = self._meaningful(words)
         return [*meaningful, *(f"{a} {b}" for a, b in pairwise(meaningful))]
 
     def components(self, query: str) -> dict[int, tuple[float, ...]]:
@@ -314,7 +313,7 @@ class Matcher:
                 for index in owners:
                     phrase_hit[index] = 1.0
         ngram = self._ngram_index.similarity(content)
-        likely = self._word_model.probabilities(self._features(words))
+        likely = self._word_model.probabilities(self._features(meaningful))
         # A long, rambling question tells its story around the subject: past the weight of a
         # few telling words, more words do not make the best guide explain less of it.
         total_weight = min(total_weight, self.long_query)
